@@ -1,0 +1,8 @@
+"""Views (being built)."""
+
+from app.admin import bp
+
+
+@bp.route("/members")
+def list_members():
+    return "members"

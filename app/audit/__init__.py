@@ -1,0 +1,1 @@
+"""The audit trail of patient-data access and changes."""

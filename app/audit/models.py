@@ -1,0 +1,43 @@
+"""The audit trail: who viewed or changed which patient data, and when. Append-only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.extensions import db
+from app.timestamps import UTCDateTime, utcnow
+
+AUDIT_ACTIONS = {
+    "viewed": "Viewed",
+    "created": "Created",
+    "changed": "Changed",
+    "signed": "Signed",
+    "exported": "Exported",
+    "login": "Logged in",
+    "logout": "Logged out",
+    "login_failed": "Login refused",
+}
+
+
+class AuditEvent(db.Model):
+    """One event. `detail` holds field names and codes only, never clinical free text."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16), index=True)
+    entity_type: Mapped[str] = mapped_column(String(32), index=True)
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    remote_addr: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User | None] = relationship()

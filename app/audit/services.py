@@ -1,0 +1,45 @@
+"""Recording audit events. The event joins the caller's transaction: no change without its event."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from app.audit.models import AUDIT_ACTIONS, AuditEvent
+from app.extensions import db
+
+
+def record(
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    *,
+    patient_id: int | None = None,
+    user_id: int | None = None,
+    **detail,
+) -> AuditEvent:
+    """Add an audit event to the session; the caller commits it with the change it describes.
+
+    `detail` must hold codes, ids and field names only: never names, MRNs or clinical text.
+    """
+    if action not in AUDIT_ACTIONS:
+        raise ValueError(f"action: {action!r} is not an audit action")
+    if user_id is None and has_request_context() and current_user.is_authenticated:
+        user_id = current_user.id
+    event = AuditEvent(
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        patient_id=patient_id,
+        user_id=user_id,
+        detail=detail,
+        remote_addr=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event)
+    return event
+
+
+def record_view(entity_type: str, entity_id: int, *, patient_id: int | None = None) -> None:
+    """Record that the current member viewed patient data, and commit at once."""
+    record("viewed", entity_type, entity_id, patient_id=patient_id)
+    db.session.commit()

@@ -1,0 +1,8 @@
+"""Views (being built)."""
+
+from app.cases import bp
+
+
+@bp.route("/")
+def list_cases():
+    return "cases"

@@ -1,0 +1,8 @@
+"""Views (being built)."""
+
+from app.catalogue import bp
+
+
+@bp.route("/")
+def list_options():
+    return "catalogue"

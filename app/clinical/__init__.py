@@ -1,0 +1,1 @@
+"""Clinical core: vocabulary, scores, decision rules and the option catalogue (pure Python)."""

@@ -1,0 +1,2 @@
+"""Views (being built)."""
+from app.decisions import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Views (being built)."""
+from app.patients import bp  # noqa: F401

@@ -1,0 +1,90 @@
+"""Configuration classes; everything secret or site-specific comes from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEFAULT_SQLITE_URL = f"sqlite:///{INSTANCE_DIR / 'tumorboard.sqlite3'}"
+
+# A key that is only good enough for the laptop demo; production refuses it.
+DEVELOPMENT_SECRET_KEY = "development-only-not-secret"  # noqa: S105
+
+
+def _database_url(default: str | None) -> str | None:
+    url = os.environ.get("DATABASE_URL", default)
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
+    if url and url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = _database_url(DEFAULT_SQLITE_URL)
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # SQLite: WAL lets readers continue during a write; the busy timeout makes a writer wait
+    # for the lock instead of failing at once (milliseconds).
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000"))
+    # A meeting page stays open for hours; its CSRF token must not expire under it.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    BOARD_NAME = os.environ.get("BOARD_NAME", "Spine Tumor Board")
+    BOARD_TIMEZONE = os.environ.get("BOARD_TIMEZONE", "Europe/London")
+    # argon2id cost; rehashed at login whenever these change.
+    ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
+    ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", "65536"))
+    ARGON2_PARALLELISM = int(os.environ.get("ARGON2_PARALLELISM", "4"))
+    PAGE_SIZE = 50
+
+
+class DevelopmentConfig(Config):
+    """The embedded default: SQLite under instance/, the demo key."""
+
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    """Used by the test suite; CSRF stays on so tests exercise it."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-use-anywhere-else"  # noqa: S105
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(Config):
+    """A hospital deployment: secrets and the database must come from the environment."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def check(cls) -> list[str]:
+        """Return what is wrong with the environment for production, one line each."""
+        problems = []
+        key = os.environ.get("SECRET_KEY", "")
+        if not key or key == DEVELOPMENT_SECRET_KEY or len(key) < 32:
+            problems.append(
+                "SECRET_KEY must be set to a random value of at least 32 characters "
+                "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if not os.environ.get("DATABASE_URL"):
+            problems.append("DATABASE_URL must name the production database (PostgreSQL).")
+        return problems
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,104 @@
+"""Fixtures: the app on a real SQLite file and (where available) a real PostgreSQL database.
+
+Every test that takes `app` runs once per backend. The schema is built by the Alembic
+migrations, never by create_all, so the tests exercise exactly what production runs.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+from tests.support import MEMBERS, make_members, postgres_admin_url, postgres_available
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_report_header(config):
+    reason = postgres_available()
+    return f"PostgreSQL tests: {'enabled' if reason is None else 'unavailable: ' + reason}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this run, dropped at the end."""
+    problem = postgres_available()
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but {problem}")
+        pytest.skip(f"PostgreSQL not available here: {problem}")
+    import psycopg
+
+    name = f"tumorboard_test_{secrets.token_hex(4)}"
+    with psycopg.connect(postgres_admin_url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(postgres_admin_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'board.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="session")
+def migrated_app(database_url):
+    """The application with its database migrated to head (once per backend)."""
+    from flask_migrate import upgrade
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(migrated_app):
+    """The application with empty tables and the catalogue loaded."""
+    from app.catalogue.services import sync_catalogue
+
+    with migrated_app.app_context():
+        _empty_tables()
+        sync_catalogue()
+        db.session.commit()
+        yield migrated_app
+        db.session.rollback()
+        db.session.remove()
+
+
+def _empty_tables() -> None:
+    tables = [t for t in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def members(app):
+    """One member per role (see tests.support.MEMBERS), keyed by username."""
+    return make_members()
+
+
+@pytest.fixture
+def backend(app) -> str:
+    return db.engine.dialect.name
