@@ -44,6 +44,18 @@ class Config:
     ARGON2_PARALLELISM = int(os.environ.get("ARGON2_PARALLELISM", "4"))
     PAGE_SIZE = 50
 
+    @classmethod
+    def from_environment(cls) -> dict:
+        """Settings read from the environment when the app is created (not at import)."""
+        settings = {
+            "SECRET_KEY": os.environ.get("SECRET_KEY", cls.SECRET_KEY),
+            "SQLALCHEMY_DATABASE_URI": _database_url(cls.SQLALCHEMY_DATABASE_URI),
+        }
+        for name in ("BOARD_NAME", "BOARD_TIMEZONE"):
+            if name in os.environ:
+                settings[name] = os.environ[name]
+        return settings
+
 
 class DevelopmentConfig(Config):
     """The embedded default: SQLite under instance/, the demo key."""
@@ -55,10 +67,17 @@ class TestingConfig(Config):
     """Used by the test suite; CSRF stays on so tests exercise it."""
 
     TESTING = True
+    # Tests always name their database; this default only guards the demo database.
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
     SECRET_KEY = "test-secret-key-not-for-use-anywhere-else"  # noqa: S105
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
+
+    @classmethod
+    def from_environment(cls) -> dict:
+        """Tests set everything themselves; the environment must not leak in."""
+        return {}
 
 
 class ProductionConfig(Config):

@@ -8,8 +8,8 @@ from flask import Flask, render_template
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from config import CONFIGS, INSTANCE_DIR, ProductionConfig
 from app.extensions import csrf, db, login_manager, migrate
+from config import CONFIGS, INSTANCE_DIR, ProductionConfig
 
 # Every module that defines models, so that metadata (and Alembic) sees the whole schema.
 MODEL_MODULES = (
@@ -32,6 +32,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
+    app.config.update(config_class.from_environment())
     if overrides:
         app.config.update(overrides)
     INSTANCE_DIR.mkdir(exist_ok=True)
@@ -70,13 +71,13 @@ def _configure_sqlite(dbapi_connection, connection_record):
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.accounts import bp as accounts_bp
-    from app.admin import bp as admin_bp
-    from app.cases import bp as cases_bp
-    from app.catalogue import bp as catalogue_bp
-    from app.decisions import bp as decisions_bp
-    from app.meetings import bp as meetings_bp
-    from app.patients import bp as patients_bp
+    from app.accounts.views import bp as accounts_bp
+    from app.admin.views import bp as admin_bp
+    from app.cases.views import bp as cases_bp
+    from app.catalogue.views import bp as catalogue_bp
+    from app.decisions.views import bp as decisions_bp
+    from app.meetings.views import bp as meetings_bp
+    from app.patients.views import bp as patients_bp
 
     for blueprint in (
         accounts_bp,
@@ -138,6 +139,5 @@ def _register_template_helpers(app: Flask) -> None:
     def day(value):
         return value.strftime("%d %b %Y") if value else "—"
 
-    @app.context_processor
-    def inject():
-        return {"vocab": vocabulary, "board_name": app.config["BOARD_NAME"]}
+    # Globals, not a context processor: imported macros see globals but not the context.
+    app.jinja_env.globals.update(vocab=vocabulary, board_name=app.config["BOARD_NAME"])

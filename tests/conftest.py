@@ -10,11 +10,13 @@ import os
 import secrets
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from tests.support import MEMBERS, make_members, postgres_admin_url, postgres_available
+from tests.support import make_members, postgres_admin_url, postgres_available
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -49,12 +51,28 @@ def database_url(request, tmp_path_factory):
     return request.getfixturevalue("postgres_url")
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts with an empty `g`, as each does in production.
+
+    The `app` fixture keeps one app context pushed for the whole test and Flask reuses it for
+    every request, so without this `g` (Flask-Login's current member, Flask-WTF's CSRF token)
+    would carry over from one request, or one client, to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(g):
+                g.pop(name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def migrated_app(database_url):
     """The application with its database migrated to head (once per backend)."""
     from flask_migrate import upgrade
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    app.test_client_class = FreshRequestClient
     with app.app_context():
         upgrade()
         db.session.remove()
@@ -78,7 +96,7 @@ def app(migrated_app):
 
 
 def _empty_tables() -> None:
-    tables = [t for t in db.metadata.sorted_tables]
+    tables = list(db.metadata.sorted_tables)
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

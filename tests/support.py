@@ -81,7 +81,7 @@ def text_of(response) -> str:
 
 @contextmanager
 def count_queries():
-    """Count the SQL statements sent while the block runs: `with count_queries() as n: ...; n[0]`."""
+    """Count SQL statements sent in the block: `with count_queries() as n: ...`, then `n[0]`."""
     counter = [0]
 
     def before(*args, **kwargs):

@@ -2,36 +2,54 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+from functools import lru_cache
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+
+MIN_PASSWORD_LENGTH = 12
 
 # Verified against when the username is unknown, so a login takes as long either way.
 _DUMMY_PASSWORD = "not-a-member-password"  # noqa: S105
 
 
-def _hasher() -> PasswordHasher:
-    config = current_app.config
+@lru_cache(maxsize=8)
+def _hasher_for(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
     return PasswordHasher(
-        time_cost=config["ARGON2_TIME_COST"],
-        memory_cost=config["ARGON2_MEMORY_COST"],
-        parallelism=config["ARGON2_PARALLELISM"],
-        type=Type.ID,
+        time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism, type=Type.ID
+    )
+
+
+@lru_cache(maxsize=8)
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    # Hashed once per cost setting: hashing it on every unknown-user login would make that
+    # path slower than a real check, and so tell an attacker which usernames exist.
+    return _hasher_for(time_cost, memory_cost, parallelism).hash(_DUMMY_PASSWORD)
+
+
+def _cost() -> tuple[int, int, int]:
+    config = current_app.config
+    return (
+        config["ARGON2_TIME_COST"],
+        config["ARGON2_MEMORY_COST"],
+        config["ARGON2_PARALLELISM"],
     )
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    """Return the argon2id hash of `password` at the configured cost."""
+    return _hasher_for(*_cost()).hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash, still spend the time of one check."""
-    hasher = _hasher()
+    cost = _cost()
+    hasher = _hasher_for(*cost)
     if password_hash is None:
-        try:
-            hasher.verify(hasher.hash(_DUMMY_PASSWORD), password)
-        except VerificationError:
-            pass
+        with suppress(VerificationError):
+            hasher.verify(_dummy_hash(*cost), password)
         return False
     try:
         return hasher.verify(password_hash, password)
@@ -40,7 +58,14 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher().check_needs_rehash(password_hash)
+    """True when the hash was made with other cost parameters than the configured ones."""
+    return _hasher_for(*_cost()).check_needs_rehash(password_hash)
 
 
-MIN_PASSWORD_LENGTH = 12
+def password_problem(password: str, confirmation: str | None = None) -> str | None:
+    """Say what is wrong with a new password, or None when it is acceptable."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
+    if confirmation is not None and confirmation != password:
+        return "The two passwords do not match."
+    return None

@@ -33,6 +33,11 @@ def may_record_plan(user, meeting) -> bool:
     return bool(user.is_authenticated and (user.is_coordinator or meeting.chair_id == user.id))
 
 
+def may_manage_agenda(user, meeting) -> bool:
+    """A coordinator or the meeting's chair adds, orders and removes the agenda's cases."""
+    return bool(user.is_authenticated and (user.is_coordinator or meeting.chair_id == user.id))
+
+
 def may_give_opinion(user) -> bool:
     """A clinical opinion comes from a member with a clinical specialty."""
     return has_specialty(user)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.accounts import bp
 from app.accounts.forms import LoginForm
 from app.accounts.models import User
 from app.accounts.services import authenticate
 from app.audit.services import record
 from app.extensions import db, login_manager
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = "Please log in to see this page."
@@ -21,18 +22,23 @@ login_manager.session_protection = "strong"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """The member of this session; None (logged out) once they are deactivated."""
+    if not user_id.isdigit():
+        return None
     user = db.session.get(User, int(user_id))
     return user if user is not None and user.is_active else None
 
 
 def safe_next(target: str | None) -> str | None:
     """Return `target` if it stays on this site (a path, no scheme, no host), else None."""
-    if not target:
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    # Browsers read a backslash as "/" and drop tabs and newlines inside a URL, so paths such
+    # as "/\evil.example" would leave the site: refuse backslashes, spaces and control characters.
+    if any(char == "\\" or char.isspace() or ord(char) < 32 or ord(char) == 127 for char in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
+    if parts.scheme or parts.netloc:
         return None
     return target
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-
 from app.extensions import db
 
 catalogue_cli = AppGroup("catalogue", help="The treatment-option catalogue.")

@@ -17,9 +17,9 @@ CATALOGUE_PATH = Path(__file__).with_name("catalogue.toml")
 FACT_KINDS: tuple[str, ...] = ("indications", "contraindications", "regimens")
 
 _OPTION_REQUIRED = ("code", "number", "name", "modality", "specialties", "delivered_by", "sources")
-_OPTION_KEYS = frozenset(_OPTION_REQUIRED + FACT_KINDS)
+_OPTION_KEYS = frozenset((*_OPTION_REQUIRED, *FACT_KINDS))
 _FACT_REQUIRED = ("text", "tag")
-_FACT_KEYS = frozenset(_FACT_REQUIRED + ("source", "note"))
+_FACT_KEYS = frozenset((*_FACT_REQUIRED, "source", "note"))
 
 
 @dataclass(frozen=True)

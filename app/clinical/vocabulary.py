@@ -23,7 +23,9 @@ LEVELS: tuple[str, ...] = (
     + tuple(f"S{n}" for n in range(1, 6))
     + ("coccyx",)
 )
-LEVEL_LABELS: dict[str, str] = {level: ("Coccyx" if level == "coccyx" else level) for level in LEVELS}
+LEVEL_LABELS: dict[str, str] = {
+    level: ("Coccyx" if level == "coccyx" else level) for level in LEVELS
+}
 
 SINS_LOCATION: dict[str, str] = {
     "junctional": "Junctional (occiput–C2, C7–T2, T11–L1, L5–S1)",

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -107,9 +117,7 @@ class Plan(db.Model):
     dissents: Mapped[list[PlanDissent]] = relationship(
         order_by="PlanDissent.id", cascade="all, delete-orphan"
     )
-    actions: Mapped[list[Action]] = relationship(
-        order_by="Action.id", cascade="all, delete-orphan"
-    )
+    actions: Mapped[list[Action]] = relationship(order_by="Action.id", cascade="all, delete-orphan")
 
     @property
     def is_signed(self) -> bool:

@@ -210,7 +210,7 @@ def test_loader_rejects_a_duplicate_option(tmp_path):
 def test_loader_rejects_an_unknown_top_level_key(tmp_path):
     header, options = _blocks()
     with pytest.raises(ValueError, match=r"unknown key 'version'"):
-        load_catalogue(_write(tmp_path, 'version = 2\n' + header, options))
+        load_catalogue(_write(tmp_path, "version = 2\n" + header, options))
 
 
 def test_loader_rejects_invalid_toml(tmp_path):

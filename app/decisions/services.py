@@ -1,0 +1,552 @@
+"""Members' opinions and the agreed plan: saved, signed and amended, each with its audit event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.accounts.models import User
+from app.audit.services import record
+from app.cases.models import Case
+from app.catalogue.models import TreatmentOption, TreatmentOptionVersion
+from app.clinical.vocabulary import PLAN_INTENTS, SPECIALTIES
+from app.decisions.models import Action, Opinion, OpinionChoice, Plan, PlanDissent, PlanStep
+from app.extensions import db
+from app.meetings.models import AgendaItem, Meeting
+from app.timestamps import utcnow
+
+
+class StalePlan(Exception):
+    """Someone saved the plan after the editor loaded it; `current` is the plan as it now stands."""
+
+    def __init__(self, current: Plan | None):
+        super().__init__("the plan was changed by someone else since it was loaded")
+        self.current = current
+
+
+class OpinionConflict(Exception):
+    """Another version of the same member's opinion was saved at the same moment."""
+
+
+class PlanLocked(Exception):
+    """A signed plan is never changed; an amendment makes a new version."""
+
+    def __init__(self, plan: Plan):
+        super().__init__(f"plan {plan.id} is signed and locked")
+        self.plan = plan
+
+
+# Loading what the pages show, eagerly, so their query count does not grow with rows.
+
+_PLAN_DETAIL = (
+    selectinload(Plan.steps).joinedload(PlanStep.option_version),
+    selectinload(Plan.dissents).joinedload(PlanDissent.member),
+    selectinload(Plan.actions).joinedload(Action.owner_member),
+    joinedload(Plan.created_by),
+    joinedload(Plan.updated_by),
+    joinedload(Plan.signed_by),
+)
+
+
+def load_item(item_id: int) -> AgendaItem | None:
+    """The agenda item with its meeting, chair, case and patient."""
+    return db.session.scalar(
+        select(AgendaItem)
+        .where(AgendaItem.id == item_id)
+        .options(
+            joinedload(AgendaItem.meeting).joinedload(Meeting.chair),
+            joinedload(AgendaItem.case).joinedload(Case.patient),
+        )
+    )
+
+
+def load_plan(plan_id: int) -> Plan | None:
+    """One plan version with its steps, dissent, actions, and its item's context."""
+    return db.session.scalar(
+        select(Plan)
+        .where(Plan.id == plan_id)
+        .options(
+            *_PLAN_DETAIL,
+            joinedload(Plan.item).joinedload(AgendaItem.meeting).joinedload(Meeting.chair),
+            joinedload(Plan.item).joinedload(AgendaItem.case).joinedload(Case.patient),
+        )
+    )
+
+
+def plan_versions(item: AgendaItem) -> list[Plan]:
+    """Every version of the item's plan, newest first, with everything a page shows."""
+    return list(
+        db.session.scalars(
+            select(Plan)
+            .where(Plan.agenda_item_id == item.id)
+            .order_by(Plan.version.desc())
+            .options(*_PLAN_DETAIL)
+        )
+    )
+
+
+def current_plan(item: AgendaItem) -> Plan | None:
+    """The item's latest plan version (draft, signed or an amendment), or None."""
+    return db.session.scalar(
+        select(Plan)
+        .where(Plan.agenda_item_id == item.id)
+        .order_by(Plan.version.desc())
+        .limit(1)
+        .options(*_PLAN_DETAIL)
+    )
+
+
+_OPINION_DETAIL = (
+    joinedload(Opinion.author),
+    selectinload(Opinion.choices).joinedload(OpinionChoice.option_version),
+)
+
+
+def current_opinions(item: AgendaItem) -> list[Opinion]:
+    """Each member's current opinion on the item, in specialty order, then by name."""
+    opinions = db.session.scalars(
+        select(Opinion)
+        .where(Opinion.agenda_item_id == item.id, Opinion.is_current.is_(True))
+        .options(*_OPINION_DETAIL)
+    ).all()
+    order = {code: index for index, code in enumerate(SPECIALTIES)}
+    return sorted(opinions, key=lambda o: (order.get(o.specialty, len(order)), o.author.full_name))
+
+
+def current_opinion(item: AgendaItem, member: User) -> Opinion | None:
+    return db.session.scalar(
+        select(Opinion)
+        .where(
+            Opinion.agenda_item_id == item.id,
+            Opinion.author_id == member.id,
+            Opinion.is_current.is_(True),
+        )
+        .options(*_OPINION_DETAIL)
+    )
+
+
+def opinion_versions(item: AgendaItem, member: User) -> list[Opinion]:
+    """Every version of one member's opinion on the item, newest first."""
+    return list(
+        db.session.scalars(
+            select(Opinion)
+            .where(Opinion.agenda_item_id == item.id, Opinion.author_id == member.id)
+            .order_by(Opinion.version.desc())
+            .options(*_OPINION_DETAIL)
+        )
+    )
+
+
+def missing_specialties(opinions: Iterable[Opinion]) -> list[str]:
+    """The specialty codes that have not given an opinion yet, in contract order."""
+    given = {opinion.specialty for opinion in opinions}
+    return [code for code in SPECIALTIES if code not in given]
+
+
+def active_members() -> list[User]:
+    return list(
+        db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.full_name))
+    )
+
+
+def record_viewed(entity_type: str, entity_id: int, *, patient_id: int, **detail) -> None:
+    """Record that the current member viewed a page with patient data, and commit."""
+    record("viewed", entity_type, entity_id, patient_id=patient_id, **detail)
+    db.session.commit()
+
+
+# Opinions
+
+
+def save_opinion(
+    *,
+    item: AgendaItem,
+    author: User,
+    option_codes: list[str],
+    reasoning: str,
+    agrees_with_consensus: bool,
+) -> Opinion:
+    """Record the author's opinion on the item; an edit adds a version and keeps the old one.
+
+    Raises PermissionError for a member without a specialty, ValueError for no option, a
+    repeated option or a code the catalogue does not have.
+    """
+    if not author.specialty:
+        raise PermissionError("author: a clinical opinion needs a member with a specialty")
+    codes = list(option_codes)
+    if not codes:
+        raise ValueError("option_codes: choose at least one option")
+    repeated = next((code for index, code in enumerate(codes) if code in codes[:index]), None)
+    if repeated is not None:
+        raise ValueError(f"option_codes: {repeated!r} is chosen more than once")
+    versions = _current_option_versions(codes)
+    reasoning = (reasoning or "").strip()
+    agrees = bool(agrees_with_consensus)
+
+    previous = current_opinion(item, author)
+    if previous is not None and (
+        [choice.option_version_id for choice in previous.choices]
+        == [versions[code].id for code in codes]
+        and previous.reasoning == reasoning
+        and previous.agrees_with_consensus == agrees
+        and previous.specialty == author.specialty
+    ):
+        return previous
+
+    try:
+        if previous is not None:
+            previous.is_current = False
+            # The partial unique index allows one current version: retire the old one first.
+            db.session.flush()
+        opinion = Opinion(
+            agenda_item_id=item.id,
+            author_id=author.id,
+            specialty=author.specialty,
+            version=previous.version + 1 if previous else 1,
+            is_current=True,
+            reasoning=reasoning,
+            agrees_with_consensus=agrees,
+            choices=[
+                OpinionChoice(position=position, option_version_id=versions[code].id)
+                for position, code in enumerate(codes, start=1)
+            ],
+        )
+        db.session.add(opinion)
+        db.session.flush()
+        changed = (
+            _changed_opinion_fields(previous, opinion)
+            if previous
+            else ["options", "reasoning", "agrees_with_consensus"]
+        )
+        record(
+            "changed" if previous else "created",
+            "opinion",
+            opinion.id,
+            patient_id=item.case.patient_id,
+            user_id=author.id,
+            agenda_item_id=item.id,
+            version=opinion.version,
+            specialty=opinion.specialty,
+            options=codes,
+            fields=changed,
+        )
+        db.session.commit()
+    except IntegrityError as error:
+        # The same member saved twice at once (two windows): one current version only.
+        db.session.rollback()
+        raise OpinionConflict() from error
+    return opinion
+
+
+def _changed_opinion_fields(previous: Opinion, opinion: Opinion) -> list[str]:
+    changed = []
+    if [c.option_version_id for c in previous.choices] != [
+        c.option_version_id for c in opinion.choices
+    ]:
+        changed.append("options")
+    if previous.reasoning != opinion.reasoning:
+        changed.append("reasoning")
+    if previous.agrees_with_consensus != opinion.agrees_with_consensus:
+        changed.append("agrees_with_consensus")
+    return changed
+
+
+def _current_option_versions(codes: Iterable[str]) -> dict[str, TreatmentOptionVersion]:
+    """The current catalogue version of each code (one query); ValueError names an unknown code."""
+    wanted = list(dict.fromkeys(codes))
+    found = {
+        version.option.code: version
+        for version in db.session.scalars(
+            select(TreatmentOptionVersion)
+            .join(TreatmentOption)
+            .where(
+                TreatmentOption.code.in_(wanted),
+                TreatmentOptionVersion.version == TreatmentOption.current_version,
+            )
+            .options(joinedload(TreatmentOptionVersion.option))
+        )
+    }
+    for code in wanted:
+        if code not in found:
+            raise ValueError(f"option: {code!r} is not an option in the catalogue")
+    return found
+
+
+# The agreed plan
+
+
+def save_plan(
+    *,
+    item: AgendaItem,
+    author: User,
+    base_lock_version: int | None,
+    intent: str,
+    rationale: str,
+    steps: list[tuple[str, str]],
+    dissents: list[tuple[int, str]],
+    actions: list[dict],
+) -> Plan:
+    """Create the item's draft plan (base_lock_version None) or update the current draft.
+
+    Each step points at the option's current catalogue version, so a later catalogue change
+    leaves the plan showing the text it was agreed against. Raises StalePlan when the plan
+    changed since `base_lock_version` (or a plan already exists when creating one), PlanLocked
+    when it is signed, ValueError for a missing or unknown value.
+    """
+    if intent not in PLAN_INTENTS:
+        raise ValueError(f"intent: {intent!r} is not one of {', '.join(PLAN_INTENTS)}")
+    if not steps:
+        raise ValueError("steps: a plan needs at least one step")
+    versions = _current_option_versions(code for code, _ in steps)
+    new_steps = [(versions[code].id, (details or "").strip()) for code, details in steps]
+    new_dissents = _checked_dissents(dissents)
+    new_actions = _checked_actions(actions)
+    rationale = (rationale or "").strip()
+
+    plan = current_plan(item)
+    if plan is not None and plan.is_signed:
+        raise PlanLocked(plan)
+    if base_lock_version is None:
+        if plan is not None:
+            raise StalePlan(plan)
+        plan = Plan(
+            agenda_item_id=item.id,
+            version=1,
+            status="draft",
+            intent=intent,
+            rationale=rationale,
+            created_by_id=author.id,
+            updated_by_id=author.id,
+        )
+        db.session.add(plan)
+        changed = ["intent", "rationale", "steps", "dissents", "actions"]
+    else:
+        if plan is None:
+            raise ValueError("base_lock_version: this item has no plan to update yet")
+        if plan.lock_version != base_lock_version:
+            raise StalePlan(plan)
+        changed = [
+            name
+            for name, before, after in (
+                ("intent", plan.intent, intent),
+                ("rationale", plan.rationale, rationale),
+                ("steps", [(s.option_version_id, s.details) for s in plan.steps], new_steps),
+                ("dissents", [(d.member_id, d.reason) for d in plan.dissents], new_dissents),
+                ("actions", [_action_key(a) for a in plan.actions], new_actions),
+            )
+            if before != after
+        ]
+        if not changed:
+            return plan
+        plan.intent = intent
+        plan.rationale = rationale
+        plan.updated_by_id = author.id
+        # Always write the plan row, even when only its steps changed, so the lock version moves.
+        plan.updated_at = utcnow()
+
+    if "steps" in changed:
+        plan.steps = [
+            PlanStep(position=position, option_version_id=version_id, details=details)
+            for position, (version_id, details) in enumerate(new_steps, start=1)
+        ]
+    if "dissents" in changed:
+        plan.dissents = [
+            PlanDissent(member_id=member_id, reason=reason) for member_id, reason in new_dissents
+        ]
+    if "actions" in changed:
+        plan.actions = _merged_actions(plan.actions, actions, new_actions)
+
+    creating = base_lock_version is None
+    try:
+        db.session.flush()
+        record(
+            "created" if creating else "changed",
+            "plan",
+            plan.id,
+            patient_id=item.case.patient_id,
+            user_id=author.id,
+            agenda_item_id=item.id,
+            version=plan.version,
+            lock_version=plan.lock_version,
+            options=[code for code, _ in steps],
+            fields=changed,
+        )
+        db.session.commit()
+    except (StaleDataError, IntegrityError) as error:
+        # Another save won the race between our check and our write: show what it saved.
+        db.session.rollback()
+        winner = current_plan(item)
+        if isinstance(error, IntegrityError) and not (creating and winner is not None):
+            raise
+        raise StalePlan(winner) from error
+    return plan
+
+
+def _checked_dissents(dissents: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
+    rows = [(int(member_id), (reason or "").strip()) for member_id, reason in dissents]
+    for member_id, reason in rows:
+        if not reason:
+            raise ValueError(f"dissents: member {member_id} needs a reason")
+    ids = [member_id for member_id, _ in rows]
+    if len(set(ids)) != len(ids):
+        raise ValueError("dissents: a member is listed more than once")
+    _check_members(ids, "dissents")
+    return rows
+
+
+def _checked_actions(actions: Iterable[dict]) -> list[tuple]:
+    rows = []
+    for action in actions:
+        description = (action.get("description") or "").strip()
+        member_id = action.get("owner_member_id")
+        specialty = action.get("owner_specialty") or None
+        due = action.get("due_date")
+        if not description:
+            raise ValueError("actions: description is missing")
+        if (member_id is None) == (specialty is None):
+            raise ValueError("actions: give exactly one owner, a member or a specialty")
+        if specialty is not None and specialty not in SPECIALTIES:
+            raise ValueError(f"actions: owner_specialty {specialty!r} is not a specialty")
+        if due is not None and not isinstance(due, date):
+            raise ValueError("actions: due_date must be a date")
+        rows.append(
+            (description, int(member_id) if member_id is not None else None, specialty, due)
+        )
+    _check_members([row[1] for row in rows if row[1] is not None], "actions")
+    return rows
+
+
+def _check_members(ids: list[int], field: str) -> None:
+    if not ids:
+        return
+    known = set(db.session.scalars(select(User.id).where(User.id.in_(ids))))
+    unknown = next((member_id for member_id in ids if member_id not in known), None)
+    if unknown is not None:
+        raise ValueError(f"{field}: member {unknown} does not exist")
+
+
+def _action_key(action: Action) -> tuple:
+    return (action.description, action.owner_member_id, action.owner_specialty, action.due_date)
+
+
+def _merged_actions(existing: list[Action], given: list[dict], rows: list[tuple]) -> list[Action]:
+    """The plan's new action list; an action given with its id keeps its row and done flag."""
+    by_id = {action.id: action for action in existing}
+    merged = []
+    for source, (description, member_id, specialty, due) in zip(given, rows, strict=True):
+        action = by_id.pop(source.get("id"), None) or Action()
+        action.description = description
+        action.owner_member_id = member_id
+        action.owner_specialty = specialty
+        action.due_date = due
+        merged.append(action)
+    return merged
+
+
+def sign_plan(*, plan: Plan, author: User, base_lock_version: int) -> Plan:
+    """Sign the draft: it is locked from now on, and the item and case count as discussed."""
+    if plan.is_signed:
+        raise PlanLocked(plan)
+    if plan.lock_version != base_lock_version:
+        raise StalePlan(plan)
+    if not plan.steps:
+        raise ValueError("steps: a plan needs at least one step before it can be signed")
+    item = plan.item
+    now = utcnow()
+    plan.status = "signed"
+    plan.signed_by_id = author.id
+    plan.signed_at = now
+    plan.updated_by_id = author.id
+    plan.updated_at = now
+    item.status = "discussed"
+    item.is_active = False
+    item.case.status = "discussed"
+    try:
+        db.session.flush()
+        record(
+            "signed",
+            "plan",
+            plan.id,
+            patient_id=item.case.patient_id,
+            user_id=author.id,
+            agenda_item_id=item.id,
+            version=plan.version,
+            lock_version=plan.lock_version,
+            options=[step.option_version.code for step in plan.steps],
+        )
+        db.session.commit()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise StalePlan(current_plan(item)) from error
+    return plan
+
+
+def amend_plan(*, plan: Plan, author: User, reason: str) -> Plan:
+    """Start an amendment of a signed plan: a new draft version copying it; the old one stays.
+
+    Raises ValueError without a reason or for a draft, StalePlan when the plan was already
+    amended (it is no longer the item's latest version).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("reason: say why the plan is amended")
+    if plan.status == "draft":
+        raise ValueError("plan: a draft is edited directly, not amended")
+    item = plan.item
+    latest = current_plan(item)
+    if plan.status != "signed" or latest is None or latest.id != plan.id:
+        raise StalePlan(latest)
+
+    plan.status = "superseded"
+    amendment = Plan(
+        agenda_item_id=item.id,
+        version=plan.version + 1,
+        status="draft",
+        intent=plan.intent,
+        rationale=plan.rationale,
+        amendment_reason=reason,
+        amends_id=plan.id,
+        created_by_id=author.id,
+        updated_by_id=author.id,
+        # The same option versions: the amendment starts from exactly what was signed.
+        steps=[
+            PlanStep(position=s.position, option_version_id=s.option_version_id, details=s.details)
+            for s in plan.steps
+        ],
+        dissents=[PlanDissent(member_id=d.member_id, reason=d.reason) for d in plan.dissents],
+        actions=[
+            Action(
+                description=a.description,
+                owner_member_id=a.owner_member_id,
+                owner_specialty=a.owner_specialty,
+                due_date=a.due_date,
+                is_done=a.is_done,
+            )
+            for a in plan.actions
+        ],
+    )
+    db.session.add(amendment)
+    try:
+        db.session.flush()
+        record(
+            "created",
+            "plan",
+            amendment.id,
+            patient_id=item.case.patient_id,
+            user_id=author.id,
+            agenda_item_id=item.id,
+            version=amendment.version,
+            amends_id=plan.id,
+            amends_version=plan.version,
+            fields=["amendment_reason"],
+        )
+        db.session.commit()
+    except (StaleDataError, IntegrityError) as error:
+        db.session.rollback()
+        raise StalePlan(current_plan(item)) from error
+    return amendment
