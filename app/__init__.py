@@ -99,7 +99,7 @@ def _index():
 
 
 def _register_error_pages(app: Flask) -> None:
-    for code in (400, 403, 404, 405, 409):
+    for code in (400, 403, 404, 405, 409, 500):
 
         def handler(error, code=code):
             return render_template(f"errors/{code}.html", error=error), code

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import click
-from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import User
@@ -22,6 +20,7 @@ from app.clinical.vocabulary import SPECIALTIES, label
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.patients.models import Patient
+from app.timestamps import board_today, board_zone
 
 DEMO_PASSWORD = "tumorboard-demo"  # noqa: S105 - published demo login, synthetic data only
 
@@ -331,11 +330,16 @@ def _ensure_members() -> dict[str, User]:
 def _seed_board(members: dict[str, User]) -> None:
     from app.cases.services import mark_ready, open_case
     from app.decisions.services import save_opinion
-    from app.meetings.services import add_to_agenda, order_urgent_first, schedule_meeting
+    from app.meetings.services import (
+        add_to_agenda,
+        close_meeting,
+        order_urgent_first,
+        schedule_meeting,
+    )
     from app.patients.services import register_patient
 
-    zone = ZoneInfo(current_app.config["BOARD_TIMEZONE"])
-    today = datetime.now(zone).date()
+    zone = board_zone()
+    today = board_today()
     # Next Tuesday (never today) at 16:00, and the Tuesday three weeks before it.
     next_tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
     upcoming_at = datetime.combine(next_tuesday, time(16, 0), zone)
@@ -393,6 +397,7 @@ def _seed_board(members: dict[str, User]) -> None:
             author=coordinator,
         )
     order_urgent_first(meeting=upcoming, author=coordinator)
+    close_meeting(meeting=past, author=chair)
 
     # Two opinions already in on the first urgent case, as a board would see before meeting.
     first = upcoming.items[0]
@@ -478,6 +483,7 @@ def _seed_past_case(patient, demo: DemoPatient, earlier: dict, past, members) ->
         referring_clinician="Dr Quinn Referrer",
         author=members["coordinator"],
     )
+    _present(case, demo, members)
     mark_ready(case=case, author=members["coordinator"])
     item = add_to_agenda(meeting=past, case=case, planned_minutes=10, author=members["coordinator"])
     plan = earlier["plan"]

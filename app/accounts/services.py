@@ -107,3 +107,10 @@ def list_members() -> list[User]:
     return list(
         db.session.scalars(select(User).order_by(User.is_active.desc(), func.lower(User.username)))
     )
+
+
+def active_members() -> list[User]:
+    """Members who may take part now (chair a meeting, dissent, own an action), by name."""
+    return list(
+        db.session.scalars(select(User).where(User.is_active).order_by(User.full_name, User.id))
+    )

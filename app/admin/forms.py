@@ -9,7 +9,6 @@ from wtforms import (
     BooleanField,
     DateField,
     PasswordField,
-    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -63,10 +62,7 @@ class MemberForm(FlaskForm):
     )
     specialty = SelectField(
         "Specialty",
-        choices=[
-            SelectChoice(NO_SPECIALTY, "No specialty"),
-            *(SelectChoice(code, label) for code, label in SPECIALTIES.items()),
-        ],
+        choices={NO_SPECIALTY: "No specialty", **SPECIALTIES},
         default=NO_SPECIALTY,
         validate_choice=False,
     )
@@ -112,33 +108,24 @@ def _matches_password(form, field):
         raise ValidationError("The two passwords do not match: type the same password twice.")
 
 
+def _password_field(label: str, check) -> PasswordField:
+    # The browser may offer to generate and store it, never to fill in a saved one.
+    return PasswordField(label, validators=[check], render_kw={"autocomplete": "new-password"})
+
+
 class NewMemberForm(MemberForm):
     """A new member: details plus the initial password, typed twice."""
 
-    password = PasswordField(
-        "Initial password",
-        validators=[_new_password],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_confirmation = PasswordField(
-        "Repeat the password",
-        validators=[_matches_password],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = _password_field("Initial password", _new_password)
+    password_confirmation = _password_field("Repeat the password", _matches_password)
     submit = SubmitField("Add member")
 
 
 class ResetPasswordForm(FlaskForm):
     """A new password for a member, set by an admin."""
 
-    password = PasswordField(
-        "New password", validators=[_new_password], render_kw={"autocomplete": "new-password"}
-    )
-    password_confirmation = PasswordField(
-        "Repeat the password",
-        validators=[_matches_password],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = _password_field("New password", _new_password)
+    password_confirmation = _password_field("Repeat the password", _matches_password)
     submit = SubmitField("Set password")
 
 
@@ -162,17 +149,14 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    member = SelectField("Member", choices=[], validate_choice=False, default="")
+    member = SelectField("Member", choices={}, validate_choice=False, default="")
     action = SelectField(
         "Action",
-        choices=[
-            SelectChoice("", "Any action"),
-            *(SelectChoice(code, label) for code, label in AUDIT_ACTIONS.items()),
-        ],
+        choices={"": "Any action", **AUDIT_ACTIONS},
         validate_choice=False,
         default="",
     )
-    entity_type = SelectField("Entity type", choices=[], validate_choice=False, default="")
+    entity_type = SelectField("Entity type", choices={}, validate_choice=False, default="")
     patient_id = StringField(
         "Patient number",
         validators=[
@@ -184,16 +168,13 @@ class AuditFilterForm(FlaskForm):
     date_to = BoardDateField("To (date, included)", validators=[Optional()])
 
     def set_choices(self, members, entity_types) -> None:
-        self.member.choices = [SelectChoice("", "Any member")] + [
-            SelectChoice(str(member.id), f"{member.full_name} ({member.username})")
-            for member in members
-        ]
-        self.entity_type.choices = [SelectChoice("", "Any entity")] + [
-            SelectChoice(name, name) for name in entity_types
-        ]
+        self.member.choices = {"": "Any member"} | {
+            str(member.id): f"{member.full_name} ({member.username})" for member in members
+        }
+        self.entity_type.choices = {"": "Any entity"} | {name: name for name in entity_types}
 
     def validate_member(self, field):
-        if field.data and field.data not in {choice.value for choice in field.choices}:
+        if field.data and field.data not in field.choices:
             raise ValidationError("Choose a member from the list.")
 
     def validate_action(self, field):
@@ -201,7 +182,7 @@ class AuditFilterForm(FlaskForm):
             raise ValidationError("Choose an action from the list.")
 
     def validate_entity_type(self, field):
-        if field.data and field.data not in {choice.value for choice in field.choices}:
+        if field.data and field.data not in field.choices:
             raise ValidationError("Choose an entity type from the list.")
 
     def validate_date_to(self, field):

@@ -8,19 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
-from zoneinfo import ZoneInfo
 
-from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.accounts.passwords import hash_password
 from app.accounts.services import register_member, username_taken
-from app.audit.models import AuditEvent
-from app.audit.services import record
+from app.audit.models import AuditEvent, AuditEventPatient
+from app.audit.services import record, record_view
 from app.extensions import db
+from app.timestamps import board_zone
 
 # The member fields an admin edits, in the order the form shows them.
 MEMBER_FIELDS = ("username", "full_name", "email", "specialty", "is_admin", "is_coordinator")
@@ -128,7 +127,7 @@ def audit_events(filters: dict, page: int, per_page: int) -> AuditPage:
     events = db.session.scalars(
         select(AuditEvent)
         .where(*conditions)
-        .options(joinedload(AuditEvent.user))
+        .options(joinedload(AuditEvent.user), selectinload(AuditEvent.patients))
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -138,9 +137,22 @@ def audit_events(filters: dict, page: int, per_page: int) -> AuditPage:
 
 def _audit_conditions(filters: dict) -> list:
     conditions = []
-    for name in ("user_id", "action", "entity_type", "patient_id"):
+    for name in ("user_id", "action", "entity_type"):
         if name in filters:
             conditions.append(getattr(AuditEvent, name) == filters[name])
+    if "patient_id" in filters:
+        # Every event that named the patient: its subject, or one of many on a list page.
+        patient_id = filters["patient_id"]
+        conditions.append(
+            or_(
+                AuditEvent.patient_id == patient_id,
+                AuditEvent.id.in_(
+                    select(AuditEventPatient.event_id).where(
+                        AuditEventPatient.patient_id == patient_id
+                    )
+                ),
+            )
+        )
     if "date_from" in filters:
         conditions.append(AuditEvent.created_at >= _start_of_day(filters["date_from"]))
     if "date_to" in filters:
@@ -152,8 +164,7 @@ def _audit_conditions(filters: dict) -> list:
 
 def _start_of_day(day: date) -> datetime:
     """Midnight of `day` in the board's time zone (the zone the page shows), in UTC."""
-    zone = ZoneInfo(current_app.config["BOARD_TIMEZONE"])
-    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    return datetime.combine(day, time.min, tzinfo=board_zone()).astimezone(UTC)
 
 
 def audit_filter_choices() -> tuple[list[User], list[str]]:
@@ -170,5 +181,4 @@ def audit_filter_choices() -> tuple[list[User], list[str]]:
 def record_audit_view(filters: dict, page: int) -> None:
     """Record that the audit trail was read: which filters (names only) and which page."""
     detail = {"filters": sorted(filters)} if filters else {}
-    record("viewed", "audit_log", None, page=page, **detail)
-    db.session.commit()
+    record_view("audit_log", None, page=page, **detail)

@@ -39,3 +39,18 @@ class AuditEvent(db.Model):
     remote_addr: Mapped[str | None] = mapped_column(String(45))
 
     user: Mapped[User | None] = relationship()
+    # Every patient whose data the event touched, `patient_id` included: a list page shows many.
+    patients: Mapped[list[AuditEventPatient]] = relationship(cascade="all, delete-orphan")
+
+
+class AuditEventPatient(db.Model):
+    """A patient named by an audit event, so the trail can be searched by patient."""
+
+    __tablename__ = "audit_event_patient"
+
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("audit_event.id"),
+        primary_key=True,
+    )
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), primary_key=True, index=True)

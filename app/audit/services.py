@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import has_request_context, request
 from flask_login import current_user
 
-from app.audit.models import AUDIT_ACTIONS, AuditEvent
+from app.audit.models import AUDIT_ACTIONS, AuditEvent, AuditEventPatient
 from app.extensions import db
 
 
@@ -15,12 +15,15 @@ def record(
     entity_id: int | None,
     *,
     patient_id: int | None = None,
+    patient_ids: list[int] | tuple[int, ...] = (),
     user_id: int | None = None,
     **detail,
 ) -> AuditEvent:
     """Add an audit event to the session; the caller commits it with the change it describes.
 
-    `detail` must hold codes, ids and field names only: never names, MRNs or clinical text.
+    `patient_id` is the patient the event is about; `patient_ids` names every other patient
+    whose data it showed (a list page). `detail` must hold codes, ids and field names only:
+    never names, MRNs or clinical text.
     """
     if action not in AUDIT_ACTIONS:
         raise ValueError(f"action: {action!r} is not an audit action")
@@ -35,11 +38,25 @@ def record(
         detail=detail,
         remote_addr=request.remote_addr if has_request_context() else None,
     )
+    named = {patient_id, *patient_ids} - {None}
+    event.patients = [AuditEventPatient(patient_id=pid) for pid in sorted(named)]
     db.session.add(event)
     return event
 
 
-def record_view(entity_type: str, entity_id: int, *, patient_id: int | None = None) -> None:
-    """Record that the current member viewed patient data, and commit at once."""
-    record("viewed", entity_type, entity_id, patient_id=patient_id)
+def record_view(
+    entity_type: str,
+    entity_id: int | None,
+    *,
+    patient_id: int | None = None,
+    patient_ids: list[int] | tuple[int, ...] = (),
+    **detail,
+) -> None:
+    """Record that the current member viewed a page (of patient data), and commit at once.
+
+    Record it after rendering: the commit expires what the page has loaded.
+    """
+    record(
+        "viewed", entity_type, entity_id, patient_id=patient_id, patient_ids=patient_ids, **detail
+    )
     db.session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     FieldList,
     Form,
     FormField,
@@ -20,8 +21,8 @@ from wtforms.widgets import NumberInput
 from app.cases.models import CASE_STATUSES
 from app.clinical import inputs
 from app.clinical.vocabulary import LEVEL_LABELS, LEVELS, PRIMARY_SITES
-from app.patients.forms import DayField
-from app.patients.services import board_today
+from app.editing import VersionedForm
+from app.timestamps import board_today
 
 LESION_ROWS = 3
 LEVEL_CHOICES = {code: LEVEL_LABELS[code] for code in LEVELS}
@@ -84,19 +85,8 @@ class CaseForm(FlaskForm):
         }
 
 
-class EditCaseForm(CaseForm):
-    # The version the member started from; a save based on an older one is refused.
-    lock_version = HiddenField()
-
-    def validate_lock_version(self, field):
-        try:
-            int(field.data)
-        except (TypeError, ValueError):
-            raise ValidationError("This form is missing its version; reload the page.") from None
-
-    @property
-    def base_lock_version(self) -> int:
-        return int(self.lock_version.data)
+class EditCaseForm(VersionedForm, CaseForm):
+    """The case's details, with the version the member started from."""
 
 
 class MarkReadyForm(FlaskForm):
@@ -202,7 +192,7 @@ class LevelsField(SelectMultipleField):
         return list(self.data or []) or None
 
 
-class RadiotherapyDateField(DayField):
+class RadiotherapyDateField(DateField):
     def pre_validate(self, form):
         try:
             inputs.check(self.short_name, self.data, today=board_today())
@@ -240,7 +230,9 @@ class PresentationForm(FlaskForm):
     prior_rt_date = RadiotherapyDateField(
         inputs.LABELS["prior_rt_date"],
         validators=[Optional()],
-        unreadable="Enter the date of prior radiotherapy as a date, for example 2024-05-02.",
+        invalid_value_message=(
+            "Enter the date of prior radiotherapy as a date, for example 2024-05-02."
+        ),
     )
     prior_rt_levels = LevelsField(inputs.LABELS["prior_rt_levels"])
     mobility = _code("mobility")

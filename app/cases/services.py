@@ -6,15 +6,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.services import record
 from app.cases.models import CASE_STATUSES, Case, Lesion, Presentation, sort_levels
 from app.clinical import inputs
 from app.clinical.vocabulary import LEVELS, PRIMARY_SITES, SPECIALTIES
+from app.editing import apply_changes, check_version, commit_edit
 from app.extensions import db
 from app.patients.models import Patient
-from app.patients.services import StaleEdit, board_today
+from app.timestamps import board_today
 
 CASE_FIELDS = (
     "question",
@@ -112,34 +112,19 @@ def open_case(
     return case
 
 
-def _commit_case(case: Case) -> None:
-    case_id = case.id
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit(db.session.get(Case, case_id)) from None
-
-
 def update_case(*, case: Case, base_lock_version: int, author, **fields) -> Case:
     """Change a case if nobody changed it since `base_lock_version`; else raise StaleEdit."""
     fields = _clean_case_fields(fields)
-    if base_lock_version != case.lock_version:
-        raise StaleEdit(case)
-    suspected = fields.get("suspected_mscc", case.suspected_mscc)
-    if suspected:
+    check_version(case, base_lock_version)
+    if fields.get("suspected_mscc", case.suspected_mscc):
         fields["is_urgent"] = True
-    changed = [
-        name for name in CASE_FIELDS if name in fields and getattr(case, name) != fields[name]
-    ]
+    changed = apply_changes(case, fields, CASE_FIELDS)
     if not changed:
         return case
-    for name in changed:
-        setattr(case, name, fields[name])
     record(
         "changed", "case", case.id, patient_id=case.patient_id, user_id=author.id, fields=changed
     )
-    _commit_case(case)
+    commit_edit(case)
     return case
 
 
@@ -157,7 +142,7 @@ def mark_ready(*, case: Case, author) -> Case:
         fields=["status"],
         status="ready",
     )
-    _commit_case(case)
+    commit_edit(case)
     return case
 
 
@@ -314,6 +299,7 @@ def cases_of(patient: Patient) -> list[Case]:
 def board_history(case: Case) -> list[tuple]:
     """The agenda places the case has had, oldest meeting first, each with its latest plan."""
     from app.decisions.models import Plan
+    from app.decisions.services import plan_detail_loading
     from app.meetings.models import AgendaItem, Meeting
 
     items = db.session.scalars(
@@ -328,6 +314,7 @@ def board_history(case: Case) -> list[tuple]:
         for plan in db.session.scalars(
             select(Plan)
             .where(Plan.agenda_item_id.in_([item.id for item in items]))
+            .options(*plan_detail_loading())
             .order_by(Plan.version)
         ):
             plans[plan.agenda_item_id] = plan  # the highest version wins

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.accounts.permissions import check, has_specialty, may_present_as, require
-from app.audit.services import record, record_view
+from app.audit.services import record_view
 from app.cases.forms import (
     CaseForm,
     CaseSearchForm,
@@ -20,7 +20,6 @@ from app.cases.models import Case, Presentation
 from app.cases.services import (
     CaseNotDraft,
     CaseSearch,
-    StaleEdit,
     add_presentation,
     board_history,
     current_presentations,
@@ -33,6 +32,7 @@ from app.cases.services import (
 )
 from app.clinical import inputs
 from app.clinical.vocabulary import SPECIALTIES
+from app.editing import StaleEdit, resume_after
 from app.extensions import db
 from app.patients.models import Patient
 from app.patients.services import find_by_mrn
@@ -50,7 +50,9 @@ def structured_inputs(presentation: Presentation) -> list[tuple[str, str]]:
 
 def load_case(case_id: int) -> Case:
     case = db.session.scalar(
-        select(Case).where(Case.id == case_id).options(joinedload(Case.patient))
+        select(Case)
+        .where(Case.id == case_id)
+        .options(joinedload(Case.patient), joinedload(Case.created_by))
     )
     if case is None:
         abort(404)
@@ -78,14 +80,12 @@ def list_cases():
     )
     if cases:
         # One event for the page; the search text is never stored (it may be a name or an MRN).
-        record(
-            "viewed",
+        record_view(
             "case_list",
             None,
             case_ids=[case.id for case in cases],
-            patient_ids=sorted({case.patient_id for case in cases}),
+            patient_ids=[case.patient_id for case in cases],
         )
-        db.session.commit()
     return html
 
 
@@ -159,11 +159,8 @@ def edit_case(case_id: int):
             **form.case_fields(),
         )
     except StaleEdit as stale:
-        if stale.current is None:
-            abort(404)
-        # Saving again now applies the member's text over the newer version, knowingly.
-        form.lock_version.data = str(stale.current.lock_version)
-        return render_template("cases/edit.html", form=form, case=stale.current, stale=True), 409
+        current = resume_after(stale, form)
+        return render_template("cases/edit.html", form=form, case=current, stale=True), 409
     flash("Case saved.", "success")
     return redirect(url_for("cases.show_case", case_id=case.id))
 

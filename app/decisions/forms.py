@@ -16,7 +16,6 @@ from wtforms.fields import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.clinical.vocabulary import PLAN_INTENTS, SPECIALTIES
@@ -27,10 +26,6 @@ PLAN_DISSENTS = 4
 PLAN_ACTIONS = 4
 
 ORDINALS = ("First", "Second", "Third", "Fourth", "Fifth")
-
-
-def _choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(str(value), text) for value, text in pairs]
 
 
 class OpinionForm(FlaskForm):
@@ -49,7 +44,7 @@ class OpinionForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self._names = dict(options)
         for field in self.option_fields:
-            field.choices = [SelectChoice("", "— no option —"), *_choices(options)]
+            field.choices = {"": "— no option —", **self._names}
 
     @property
     def option_fields(self) -> list[SelectField]:
@@ -119,7 +114,7 @@ class PlanForm(FlaskForm):
     lock_version = HiddenField()
     intent = SelectField(
         "Intent",
-        choices=[SelectChoice("", "— choose —"), *_choices(PLAN_INTENTS.items())],
+        choices={"": "— choose —", **PLAN_INTENTS},
         validate_choice=False,
         validators=[DataRequired("Choose the intent of the plan.")],
     )
@@ -147,9 +142,9 @@ class PlanForm(FlaskForm):
         self._member_labels = {str(member_id): text for member_id, text in members}
         self._today = today
         self._existing_due = existing_due_dates or {}
-        option_choices = [SelectChoice("", "— none —"), *_choices(options)]
-        member_choices = [SelectChoice("", "— none —"), *_choices(self._member_labels.items())]
-        specialty_choices = [SelectChoice("", "— none —"), *_choices(SPECIALTIES.items())]
+        option_choices = {"": "— none —", **self._option_names}
+        member_choices = {"": "— none —", **self._member_labels}
+        specialty_choices = {"": "— none —", **SPECIALTIES}
         for number, row in enumerate(self.steps, start=1):
             row.form.option.choices = option_choices
             row.form.option.label.text = f"Step {number}"

@@ -16,17 +16,10 @@ from app.cases.models import Case
 from app.catalogue.models import TreatmentOption, TreatmentOptionVersion
 from app.clinical.vocabulary import PLAN_INTENTS, SPECIALTIES
 from app.decisions.models import Action, Opinion, OpinionChoice, Plan, PlanDissent, PlanStep
+from app.editing import StaleEdit, check_version
 from app.extensions import db
 from app.meetings.models import AgendaItem, Meeting
 from app.timestamps import utcnow
-
-
-class StalePlan(Exception):
-    """Someone saved the plan after the editor loaded it; `current` is the plan as it now stands."""
-
-    def __init__(self, current: Plan | None):
-        super().__init__("the plan was changed by someone else since it was loaded")
-        self.current = current
 
 
 class OpinionConflict(Exception):
@@ -51,6 +44,11 @@ _PLAN_DETAIL = (
     joinedload(Plan.updated_by),
     joinedload(Plan.signed_by),
 )
+
+
+def plan_detail_loading() -> tuple:
+    """Loader options that fetch everything the plan detail shows (for other areas' pages)."""
+    return _PLAN_DETAIL
 
 
 def load_item(item_id: int) -> AgendaItem | None:
@@ -148,16 +146,20 @@ def missing_specialties(opinions: Iterable[Opinion]) -> list[str]:
     return [code for code in SPECIALTIES if code not in given]
 
 
-def active_members() -> list[User]:
-    return list(
-        db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.full_name))
+def _record(
+    action: str, entity_type: str, row: Opinion | Plan, item: AgendaItem, author: User, **detail
+) -> None:
+    """Audit a version of an opinion or a plan: codes, ids and field names only."""
+    record(
+        action,
+        entity_type,
+        row.id,
+        patient_id=item.case.patient_id,
+        user_id=author.id,
+        agenda_item_id=item.id,
+        version=row.version,
+        **detail,
     )
-
-
-def record_viewed(entity_type: str, entity_id: int, *, patient_id: int, **detail) -> None:
-    """Record that the current member viewed a page with patient data, and commit."""
-    record("viewed", entity_type, entity_id, patient_id=patient_id, **detail)
-    db.session.commit()
 
 
 # Opinions
@@ -223,14 +225,12 @@ def save_opinion(
             if previous
             else ["options", "reasoning", "agrees_with_consensus"]
         )
-        record(
+        _record(
             "changed" if previous else "created",
             "opinion",
-            opinion.id,
-            patient_id=item.case.patient_id,
-            user_id=author.id,
-            agenda_item_id=item.id,
-            version=opinion.version,
+            opinion,
+            item,
+            author,
             specialty=opinion.specialty,
             options=codes,
             fields=changed,
@@ -294,7 +294,7 @@ def save_plan(
     """Create the item's draft plan (base_lock_version None) or update the current draft.
 
     Each step points at the option's current catalogue version, so a later catalogue change
-    leaves the plan showing the text it was agreed against. Raises StalePlan when the plan
+    leaves the plan showing the text it was agreed against. Raises StaleEdit when the plan
     changed since `base_lock_version` (or a plan already exists when creating one), PlanLocked
     when it is signed, ValueError for a missing or unknown value.
     """
@@ -313,7 +313,7 @@ def save_plan(
         raise PlanLocked(plan)
     if base_lock_version is None:
         if plan is not None:
-            raise StalePlan(plan)
+            raise StaleEdit(plan)
         plan = Plan(
             agenda_item_id=item.id,
             version=1,
@@ -328,8 +328,7 @@ def save_plan(
     else:
         if plan is None:
             raise ValueError("base_lock_version: this item has no plan to update yet")
-        if plan.lock_version != base_lock_version:
-            raise StalePlan(plan)
+        check_version(plan, base_lock_version)
         changed = [
             name
             for name, before, after in (
@@ -364,14 +363,12 @@ def save_plan(
     creating = base_lock_version is None
     try:
         db.session.flush()
-        record(
+        _record(
             "created" if creating else "changed",
             "plan",
-            plan.id,
-            patient_id=item.case.patient_id,
-            user_id=author.id,
-            agenda_item_id=item.id,
-            version=plan.version,
+            plan,
+            item,
+            author,
             lock_version=plan.lock_version,
             options=[code for code, _ in steps],
             fields=changed,
@@ -383,7 +380,7 @@ def save_plan(
         winner = current_plan(item)
         if isinstance(error, IntegrityError) and not (creating and winner is not None):
             raise
-        raise StalePlan(winner) from error
+        raise StaleEdit(winner) from error
     return plan
 
 
@@ -452,8 +449,7 @@ def sign_plan(*, plan: Plan, author: User, base_lock_version: int) -> Plan:
     """Sign the draft: it is locked from now on, and the item and case count as discussed."""
     if plan.is_signed:
         raise PlanLocked(plan)
-    if plan.lock_version != base_lock_version:
-        raise StalePlan(plan)
+    check_version(plan, base_lock_version)
     if not plan.steps:
         raise ValueError("steps: a plan needs at least one step before it can be signed")
     item = plan.item
@@ -468,28 +464,26 @@ def sign_plan(*, plan: Plan, author: User, base_lock_version: int) -> Plan:
     item.case.status = "discussed"
     try:
         db.session.flush()
-        record(
+        _record(
             "signed",
             "plan",
-            plan.id,
-            patient_id=item.case.patient_id,
-            user_id=author.id,
-            agenda_item_id=item.id,
-            version=plan.version,
+            plan,
+            item,
+            author,
             lock_version=plan.lock_version,
             options=[step.option_version.code for step in plan.steps],
         )
         db.session.commit()
     except StaleDataError as error:
         db.session.rollback()
-        raise StalePlan(current_plan(item)) from error
+        raise StaleEdit(current_plan(item)) from error
     return plan
 
 
 def amend_plan(*, plan: Plan, author: User, reason: str) -> Plan:
     """Start an amendment of a signed plan: a new draft version copying it; the old one stays.
 
-    Raises ValueError without a reason or for a draft, StalePlan when the plan was already
+    Raises ValueError without a reason or for a draft, StaleEdit when the plan was already
     amended (it is no longer the item's latest version).
     """
     reason = (reason or "").strip()
@@ -500,7 +494,7 @@ def amend_plan(*, plan: Plan, author: User, reason: str) -> Plan:
     item = plan.item
     latest = current_plan(item)
     if plan.status != "signed" or latest is None or latest.id != plan.id:
-        raise StalePlan(latest)
+        raise StaleEdit(latest)
 
     plan.status = "superseded"
     amendment = Plan(
@@ -533,14 +527,12 @@ def amend_plan(*, plan: Plan, author: User, reason: str) -> Plan:
     db.session.add(amendment)
     try:
         db.session.flush()
-        record(
+        _record(
             "created",
             "plan",
-            amendment.id,
-            patient_id=item.case.patient_id,
-            user_id=author.id,
-            agenda_item_id=item.id,
-            version=amendment.version,
+            amendment,
+            item,
+            author,
             amends_id=plan.id,
             amends_version=plan.version,
             fields=["amendment_reason"],
@@ -548,5 +540,5 @@ def amend_plan(*, plan: Plan, author: User, reason: str) -> Plan:
         db.session.commit()
     except (StaleDataError, IntegrityError) as error:
         db.session.rollback()
-        raise StalePlan(current_plan(item)) from error
+        raise StaleEdit(current_plan(item)) from error
     return amendment

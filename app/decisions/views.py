@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.accounts.models import User
 from app.accounts.permissions import check, may_give_opinion, may_record_plan
+from app.accounts.services import active_members
+from app.audit.services import record_view
 from app.cases.services import current_presentations
 from app.catalogue.services import current_versions
 from app.decisions import services
@@ -21,8 +20,10 @@ from app.decisions.forms import (
     opinion_form_data,
     plan_form_data,
 )
-from app.decisions.services import OpinionConflict, PlanLocked, StalePlan
+from app.decisions.services import OpinionConflict, PlanLocked
+from app.editing import StaleEdit
 from app.extensions import db
+from app.timestamps import board_today
 
 LOCKED_MESSAGE = (
     "This plan is signed and locked. Amend it to make changes: the signed version is kept."
@@ -53,10 +54,6 @@ def _option_choices() -> list[tuple[str, str]]:
     return [(version.code, version.name) for version in current_versions()]
 
 
-def _board_today():
-    return datetime.now(ZoneInfo(current_app.config["BOARD_TIMEZONE"])).date()
-
-
 def _render_item(item, *, status: int = 200, **extra):
     """The item page; the view is recorded after rendering, so the commit reloads nothing."""
     opinions = services.current_opinions(item)
@@ -84,7 +81,7 @@ def _recorded(html: str, item, status: int = 200, **detail):
 
     Recording commits; rendering first means the page never reloads what it has shown.
     """
-    services.record_viewed("agenda_item", item.id, patient_id=item.case.patient_id, **detail)
+    record_view("agenda_item", item.id, patient_id=item.case.patient_id, **detail)
     return html, status
 
 
@@ -143,7 +140,7 @@ def opinion_history(item_id: int, member_id: int):
         member=member,
         versions=versions,
     )
-    services.record_viewed(
+    record_view(
         "opinion",
         versions[0].id if versions else None,
         patient_id=item.case.patient_id,
@@ -159,12 +156,16 @@ def edit_plan(item_id: int):
     item = _item_or_404(item_id)
     check(may_record_plan(current_user, item.meeting))
     plan = services.current_plan(item)
-    if plan is not None and plan.is_signed:
-        return _render_locked(item, plan, status=409 if request.method == "POST" else 200)
+    if plan is not None and plan.is_signed and request.method == "GET":
+        return _render_locked(item, plan, status=200)
 
     form = _plan_form(plan, data=plan_form_data(plan) if request.method == "GET" else None)
     conflict = None
-    if form.validate_on_submit():
+    locked = plan is not None and plan.is_signed
+    if locked:
+        # Signed while this member was typing: refuse, but give their text back.
+        conflict = plan
+    elif form.validate_on_submit():
         try:
             services.save_plan(
                 item=item,
@@ -176,9 +177,9 @@ def edit_plan(item_id: int):
                 dissents=form.dissent_rows,
                 actions=form.action_rows,
             )
-        except PlanLocked as locked:
-            return _render_locked(item, locked.plan, status=409)
-        except StalePlan as stale:
+        except PlanLocked as refusal:
+            conflict, locked = refusal.plan, True
+        except StaleEdit as stale:
             conflict = stale.current
             # The next save is measured against the plan now shown beside the form.
             form.lock_version.data = conflict.lock_version if conflict else ""
@@ -194,19 +195,19 @@ def edit_plan(item_id: int):
         form=form,
         plan=conflict or plan,
         conflict=conflict,
+        locked=locked,
     )
     return _recorded(html, item, 409 if conflict else 200, page="plan_form")
 
 
 def _plan_form(plan, data):
     members = [
-        (member.id, f"{member.full_name} ({member.specialty_label})")
-        for member in services.active_members()
+        (member.id, f"{member.full_name} ({member.specialty_label})") for member in active_members()
     ]
     return PlanForm(
         options=_option_choices(),
         members=members,
-        today=_board_today(),
+        today=board_today(),
         existing_due_dates={action.id: action.due_date for action in plan.actions} if plan else {},
         data=data,
     )
@@ -233,7 +234,7 @@ def show_plan(plan_id: int):
     html = render_template(
         "decisions/plan.html", plan=plan, item=item, case=item.case, versions=versions
     )
-    services.record_viewed("plan", plan.id, patient_id=item.case.patient_id, version=plan.version)
+    record_view("plan", plan.id, patient_id=item.case.patient_id, version=plan.version)
     return html
 
 
@@ -254,7 +255,7 @@ def sign_plan(plan_id: int):
         services.sign_plan(plan=plan, author=_me(), base_lock_version=base)
     except PlanLocked:
         return _render_item(item, status=409, notice="This plan is already signed.")
-    except StalePlan as stale:
+    except StaleEdit as stale:
         return _render_item(item, status=409, sign_conflict=stale.current)
     except ValueError:
         return _render_item(
@@ -280,7 +281,7 @@ def amend_plan(plan_id: int):
     elif form.validate_on_submit():
         try:
             amendment = services.amend_plan(plan=plan, author=_me(), reason=form.reason.data)
-        except StalePlan:
+        except StaleEdit:
             refusal = "Someone amended this plan a moment ago; the current version is shown below."
         except ValueError as error:
             form.reason.errors.append(str(error))

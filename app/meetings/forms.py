@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TimeField
-from wtforms.fields import SelectChoice, URLField
+from wtforms.fields import URLField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
 from app.meetings.services import DEFAULT_PLANNED_MINUTES, MAX_PLANNED_MINUTES, MIN_PLANNED_MINUTES
-from app.timestamps import utcnow
+from app.timestamps import board_local_to_utc, utcnow
 
 DEFAULT_TITLE = "Spine tumour board"
 MINUTES_MESSAGE = f"Enter planned minutes between {MIN_PLANNED_MINUTES} and {MAX_PLANNED_MINUTES}."
 MINUTES_NOT_NUMBER = "Enter the planned minutes as a whole number, for example 10."
-
-
-def board_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BOARD_TIMEZONE"])
-
-
-def board_local_to_utc(day: date, clock: time) -> datetime | None:
-    """The aware UTC instant of a wall-clock time in the board's zone; None if it never occurs.
-
-    A time skipped when the clocks go forward does not round-trip, which is how it is found.
-    """
-    zone = board_zone()
-    local = datetime.combine(day, clock, tzinfo=zone)
-    instant = local.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None
-    return instant
 
 
 def _optional_id(value) -> int | None:
@@ -99,10 +80,9 @@ class MeetingForm(FlaskForm):
     def __init__(self, *args, members=(), must_be_future: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.members = {member.id: member for member in members}
-        self.chair_id.choices = [SelectChoice("", "Choose a member")] + [
-            SelectChoice(str(member.id), f"{member.full_name} ({member.specialty_label})")
-            for member in members
-        ]
+        self.chair_id.choices = {"": "Choose a member"} | {
+            str(member.id): f"{member.full_name} ({member.specialty_label})" for member in members
+        }
         self.must_be_future = must_be_future
 
     def validate_date(self, field) -> None:
@@ -170,9 +150,9 @@ class AddCaseForm(FlaskForm):
 
     def offer(self, cases) -> None:
         """Offer `cases` in the list (they are not a limit on what may be sent)."""
-        self.case_id.choices = [SelectChoice("", "Choose a case")] + [
-            SelectChoice(str(case.id), _case_choice_label(case)) for case in cases
-        ]
+        self.case_id.choices = {"": "Choose a case"} | {
+            str(case.id): _case_choice_label(case) for case in cases
+        }
 
 
 def _case_choice_label(case) -> str:
@@ -196,6 +176,6 @@ class MoveItemForm(FlaskForm):
 
     direction = SelectField(
         "Direction",
-        choices=[SelectChoice("up", "Up"), SelectChoice("down", "Down")],
+        choices={"up": "Up", "down": "Down"},
         validators=[InputRequired("Choose up or down.")],
     )

@@ -15,6 +15,7 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.cases.models import Case
 from app.decisions.models import Opinion, Plan
+from app.editing import check_version, commit_edit
 from app.extensions import db
 from app.meetings.models import ITEM_STATUSES, AgendaItem, Meeting
 
@@ -26,14 +27,6 @@ ADDABLE_CASE_STATUSES = ("draft", "ready")
 MEETING_FIELDS = ("title", "starts_at", "location", "video_url", "chair")
 DIRECTIONS = ("up", "down")
 CLOSED_AGENDA = "This meeting is closed; its agenda can no longer be changed."
-
-
-class StaleEdit(Exception):
-    """The meeting was changed by someone else after the editor loaded it."""
-
-    def __init__(self, meeting: Meeting):
-        super().__init__("The meeting was changed by someone else.")
-        self.meeting = meeting
 
 
 class ChangeRefused(Exception):
@@ -96,8 +89,7 @@ def update_meeting(
         raise TypeError(f"update_meeting: unknown fields {sorted(unknown)}")
     if meeting.is_closed:
         raise ChangeRefused("This meeting is closed; its details can no longer be changed.")
-    if int(base_lock_version) != meeting.lock_version:
-        raise StaleEdit(meeting)
+    check_version(meeting, int(base_lock_version))
     changed = []
     for name, value in fields.items():
         if name in ("title", "location", "video_url"):
@@ -108,12 +100,7 @@ def update_meeting(
     if not changed:
         return []
     record("changed", "meeting", meeting.id, user_id=author.id, fields=changed)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        # Another save committed between our check and our UPDATE.
-        db.session.rollback()
-        raise StaleEdit(meeting) from None
+    commit_edit(meeting)
     return changed
 
 
@@ -153,13 +140,12 @@ def add_to_agenda(
     case.status = "on_agenda"
     try:
         db.session.flush()
-        record(
+        _record_item(
             "created",
-            "agenda_item",
             item.id,
-            patient_id=case.patient_id,
-            user_id=author.id,
-            meeting_id=meeting.id,
+            case,
+            meeting.id,
+            author,
             case_id=case_id,
             fields=["position", "planned_minutes"],
         )
@@ -200,15 +186,8 @@ def remove_from_agenda(*, item: AgendaItem, author: User) -> None:
     db.session.delete(item)
     _renumber(remaining)
     case.status = "ready"
-    record(
-        "changed",
-        "agenda_item",
-        item_id,
-        patient_id=case.patient_id,
-        user_id=author.id,
-        meeting_id=meeting.id,
-        case_id=case_id,
-        change="removed_from_agenda",
+    _record_item(
+        "changed", item_id, case, meeting.id, author, case_id=case_id, change="removed_from_agenda"
     )
     _commit_agenda_change()
 
@@ -238,15 +217,8 @@ def move_item(*, item: AgendaItem, direction: str, author: User) -> bool:
         return False
     items[index], items[other_index] = items[other_index], items[index]
     _renumber(items)
-    record(
-        "changed",
-        "agenda_item",
-        item.id,
-        patient_id=item.case.patient_id,
-        user_id=author.id,
-        meeting_id=meeting.id,
-        fields=["position"],
-        direction=direction,
+    _record_item(
+        "changed", item.id, item.case, meeting.id, author, fields=["position"], direction=direction
     )
     _commit_agenda_change()
     return True
@@ -259,19 +231,31 @@ def set_planned_minutes(*, item: AgendaItem, minutes: int, author: User) -> None
     if item.planned_minutes == minutes:
         return
     item.planned_minutes = minutes
-    record(
-        "changed",
-        "agenda_item",
-        item.id,
-        patient_id=item.case.patient_id,
-        user_id=author.id,
-        meeting_id=item.meeting_id,
-        fields=["planned_minutes"],
-    )
+    _record_item("changed", item.id, item.case, item.meeting_id, author, fields=["planned_minutes"])
     _commit_agenda_change()
 
 
 # Reading ------------------------------------------------------------------------------------
+
+
+def close_meeting(*, meeting: Meeting, author: User) -> int:
+    """Close the meeting and free every case it still holds; return how many were not reached.
+
+    A case whose plan was not signed goes back to "ready", so it can go on the next agenda.
+    """
+    _lock_open_meeting(meeting)
+    not_reached = 0
+    for item in _agenda_items(meeting.id):
+        if item.is_active:
+            item.is_active = False
+            item.status = "not_reached"
+            item.case.status = "ready"
+            not_reached += 1
+            _record_item("changed", item.id, item.case, meeting.id, author, fields=["status"])
+    meeting.status = "closed"
+    record("changed", "meeting", meeting.id, user_id=author.id, fields=["status"])
+    _commit_agenda_change()
+    return not_reached
 
 
 def load_agenda(meeting_id: int) -> Meeting | None:
@@ -354,25 +338,6 @@ def agenda_counts(meetings: Sequence[Meeting]) -> dict[int, tuple[int, int]]:
     return {meeting_id: (cases, urgent) for meeting_id, cases, urgent in rows}
 
 
-def active_members() -> list[User]:
-    """Members who can chair a meeting, by name."""
-    return list(
-        db.session.scalars(select(User).where(User.is_active).order_by(User.full_name, User.id))
-    )
-
-
-def record_agenda_viewed(meeting: Meeting, viewer: User) -> None:
-    """Record one `viewed` event for the agenda page, naming the patients it showed."""
-    record(
-        "viewed",
-        "meeting",
-        meeting.id,
-        user_id=viewer.id,
-        patient_ids=[item.case.patient_id for item in meeting.items],
-    )
-    db.session.commit()
-
-
 # Internals ----------------------------------------------------------------------------------
 
 
@@ -444,6 +409,21 @@ def _has_decisions(item_id: int) -> bool:
                 | exists().where(Plan.agenda_item_id == item_id)
             )
         )
+    )
+
+
+def _record_item(
+    action: str, item_id: int, case: Case, meeting_id: int, author: User, **detail
+) -> None:
+    """Audit a change to one agenda item: ids and field names only."""
+    record(
+        action,
+        "agenda_item",
+        item_id,
+        patient_id=case.patient_id,
+        user_id=author.id,
+        meeting_id=meeting_id,
+        **detail,
     )
 
 

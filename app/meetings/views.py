@@ -9,18 +9,15 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from app.accounts.permissions import check, is_coordinator, may_manage_agenda, require
+from app.accounts.services import active_members
+from app.audit.services import record_view
 from app.cases.models import Case
+from app.editing import StaleEdit, resume_after
 from app.extensions import db
 from app.meetings import services
-from app.meetings.forms import (
-    AddCaseForm,
-    MeetingForm,
-    MoveItemForm,
-    PlannedMinutesForm,
-    board_zone,
-)
+from app.meetings.forms import AddCaseForm, MeetingForm, MoveItemForm, PlannedMinutesForm
 from app.meetings.models import AgendaItem, Meeting
-from app.timestamps import utcnow
+from app.timestamps import board_zone, utcnow
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings", template_folder="templates")
 
@@ -51,7 +48,7 @@ def list_meetings():
 @bp.route("/new", methods=["GET", "POST"])
 @require(is_coordinator)
 def new_meeting():
-    form = MeetingForm(members=services.active_members(), must_be_future=True)
+    form = MeetingForm(members=active_members(), must_be_future=True)
     if form.validate_on_submit():
         meeting = services.schedule_meeting(
             title=form.title.data,
@@ -72,7 +69,7 @@ def edit_meeting(meeting_id: int):
     meeting = db.get_or_404(Meeting, meeting_id)
     if meeting.is_closed:
         abort(409, description="This meeting is closed; its details can no longer be changed.")
-    members = services.active_members()
+    members = active_members()
     if meeting.chair not in members:
         # A chair who has since left stays selectable for this meeting.
         members.append(meeting.chair)
@@ -90,10 +87,8 @@ def edit_meeting(meeting_id: int):
             video_url=form.video_url.data,
             chair=form.chair(),
         )
-    except services.StaleEdit:
-        current = db.session.get(Meeting, meeting_id, populate_existing=True)
-        # The next save is made knowingly over the current version: the editor has seen it.
-        form.lock_version.data = str(current.lock_version)
+    except StaleEdit as stale:
+        current = resume_after(stale, form)
         return render_template(
             "meetings/form.html", form=form, meeting=current, conflict=current
         ), 409
@@ -155,6 +150,24 @@ def order_urgent_first(meeting_id: int):
         "success",
     )
     return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id) + "#agenda")
+
+
+@bp.route("/<int:meeting_id>/close", methods=["POST"])
+@login_required
+def close_meeting(meeting_id: int):
+    meeting = db.get_or_404(Meeting, meeting_id)
+    check(may_manage_agenda(current_user, meeting))
+    try:
+        not_reached = services.close_meeting(meeting=meeting, author=current_user)
+    except services.ChangeRefused as refusal:
+        return _refused(meeting_id, refusal)
+    flash(
+        f"The meeting is closed. {not_reached} case(s) not reached are ready for another meeting."
+        if not_reached
+        else "The meeting is closed.",
+        "success",
+    )
+    return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
 
 
 @bp.route("/items/<int:item_id>/move", methods=["POST"])
@@ -228,10 +241,11 @@ def _agenda_page(
 ):
     """Render the agenda page, then record that it was viewed (it shows patient data)."""
     may_manage = may_manage_agenda(current_user, meeting) and not meeting.is_closed
+    offered = services.addable_cases() if may_manage else []
     if may_manage:
         if add_form is None:
             add_form = AddCaseForm(formdata=None)
-        add_form.offer(services.addable_cases())
+        add_form.offer(offered)
     else:
         add_form = None
     total_minutes = sum(item.planned_minutes for item in meeting.items)
@@ -247,7 +261,9 @@ def _agenda_page(
         total_minutes=total_minutes,
         expected_end=meeting.starts_at + timedelta(minutes=total_minutes),
     )
-    services.record_agenda_viewed(meeting, current_user)
+    # The agenda and the cases offered for it both show patients; the event names them all.
+    shown = [item.case.patient_id for item in meeting.items] + [c.patient_id for c in offered]
+    record_view("meeting", meeting.id, patient_ids=shown)
     return html, status
 
 

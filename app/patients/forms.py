@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from app.editing import VersionedForm
 from app.patients.models import SEXES
-from app.patients.services import board_today
-
-
-class DayField(DateField):
-    """A date input whose unreadable value gets the form's own message, not a generic one."""
-
-    def __init__(self, label=None, validators=None, *, unreadable: str, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.unreadable = unreadable
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(self.unreadable) from None
+from app.timestamps import board_today
 
 
 class PatientForm(FlaskForm):
@@ -47,10 +33,10 @@ class PatientForm(FlaskForm):
             Length(max=100, message="A given name has at most 100 characters."),
         ],
     )
-    birth_date = DayField(
+    birth_date = DateField(
         "Date of birth",
         validators=[InputRequired("Enter the date of birth.")],
-        unreadable="Enter the date of birth as a date, for example 1956-03-14.",
+        invalid_value_message="Enter the date of birth as a date, for example 1956-03-14.",
     )
     sex = SelectField(
         "Sex",
@@ -89,16 +75,5 @@ class PatientForm(FlaskForm):
         }
 
 
-class EditPatientForm(PatientForm):
-    # The version the member started from; a save based on an older one is refused.
-    lock_version = HiddenField()
-
-    def validate_lock_version(self, field):
-        try:
-            int(field.data)
-        except (TypeError, ValueError):
-            raise ValidationError("This form is missing its version; reload the page.") from None
-
-    @property
-    def base_lock_version(self) -> int:
-        return int(self.lock_version.data)
+class EditPatientForm(VersionedForm, PatientForm):
+    """The patient's identifiers, with the version the member started from."""

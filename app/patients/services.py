@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.services import record
+from app.editing import apply_changes, check_version, commit_edit
 from app.extensions import db
 from app.patients.models import SEXES, Patient
-from app.timestamps import utcnow
 
 PATIENT_FIELDS = ("mrn", "family_name", "given_name", "birth_date", "sex")
 
@@ -24,19 +21,6 @@ class DuplicateMRN(Exception):
     def __init__(self, existing: Patient):
         super().__init__(f"MRN already registered (patient {existing.id})")
         self.existing = existing
-
-
-class StaleEdit(Exception):
-    """An edit was based on a version that someone else has changed since; `current` is now."""
-
-    def __init__(self, current):
-        super().__init__(f"{type(current).__name__} {current.id} changed since the edit began")
-        self.current = current
-
-
-def board_today() -> date:
-    """Today's date where the board meets (a date of birth or treatment is a local date)."""
-    return utcnow().astimezone(ZoneInfo(current_app.config["BOARD_TIMEZONE"])).date()
 
 
 def age_on(birth_date: date, on: date) -> int:
@@ -114,8 +98,7 @@ def register_patient(*, mrn, family_name, given_name, birth_date, sex, author) -
 def update_patient(*, patient: Patient, base_lock_version: int, author, **fields) -> Patient:
     """Change a patient's identifiers if nobody changed them since `base_lock_version`."""
     _check_values(fields)
-    if base_lock_version != patient.lock_version:
-        raise StaleEdit(patient)
+    check_version(patient, base_lock_version)
     if "mrn" in fields:
         fields["mrn"] = normalise_mrn(fields["mrn"])
         existing = find_by_mrn(fields["mrn"], excluding=patient)
@@ -124,22 +107,14 @@ def update_patient(*, patient: Patient, base_lock_version: int, author, **fields
     for name in ("family_name", "given_name"):
         if name in fields:
             fields[name] = fields[name].strip()
-    changed = [
-        name for name in PATIENT_FIELDS if name in fields and getattr(patient, name) != fields[name]
-    ]
+    changed = apply_changes(patient, fields, PATIENT_FIELDS)
     if not changed:
         return patient
-    for name in changed:
-        setattr(patient, name, fields[name])
     record(
         "changed", "patient", patient.id, patient_id=patient.id, user_id=author.id, fields=changed
     )
-    patient_id = patient.id
     try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit(db.session.get(Patient, patient_id)) from None
+        commit_edit(patient)
     except IntegrityError:
         db.session.rollback()
         existing = find_by_mrn(fields["mrn"]) if "mrn" in fields else None

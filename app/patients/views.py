@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from app.audit.services import record_view
+from app.editing import StaleEdit, resume_after
 from app.extensions import db
 from app.patients.forms import EditPatientForm, PatientForm
 from app.patients.models import SEXES, Patient
-from app.patients.services import (
-    DuplicateMRN,
-    StaleEdit,
-    age_on,
-    board_today,
-    register_patient,
-    update_patient,
-)
+from app.patients.services import DuplicateMRN, age_on, register_patient, update_patient
+from app.timestamps import board_today
 
 bp = Blueprint("patients", __name__, url_prefix="/patients", template_folder="templates")
 
@@ -73,9 +68,11 @@ def show_patient(patient_id: int):
 def edit_patient(patient_id: int):
     patient = db.get_or_404(Patient, patient_id)
     if request.method == "GET":
-        form = EditPatientForm(obj=patient)
+        html = render_template(
+            "patients/edit.html", form=EditPatientForm(obj=patient), patient=patient
+        )
         record_view("patient", patient.id, patient_id=patient.id)
-        return render_template("patients/edit.html", form=form, patient=patient)
+        return html
     form = EditPatientForm()
     if not form.validate_on_submit():
         return render_template("patients/edit.html", form=form, patient=patient)
@@ -90,12 +87,7 @@ def edit_patient(patient_id: int):
         form.mrn.errors.append(duplicate_message(duplicate.existing))
         return render_template("patients/edit.html", form=form, patient=patient)
     except StaleEdit as stale:
-        if stale.current is None:
-            abort(404)
-        # Saving again now applies the member's text over the newer version, knowingly.
-        form.lock_version.data = str(stale.current.lock_version)
-        return render_template(
-            "patients/edit.html", form=form, patient=stale.current, stale=True
-        ), 409
+        current = resume_after(stale, form)
+        return render_template("patients/edit.html", form=form, patient=current, stale=True), 409
     flash("Patient details saved.", "success")
     return redirect(url_for("patients.show_patient", patient_id=patient.id))

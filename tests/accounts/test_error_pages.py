@@ -29,3 +29,23 @@ def test_anonymous_visitor_is_sent_to_log_in_not_refused(client, members):
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
     assert "Please log in to see this page." in text_of(client.get(response.headers["Location"]))
+
+
+def test_server_error_page_says_nothing_was_saved(app, members):
+    from app import create_app
+
+    # A second app on the same database, with one route that fails, answering as production
+    # does (errors handled, not raised into the test).
+    failing = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
+    )
+    failing.testing = False
+
+    @failing.route("/failure")
+    def failure():
+        raise RuntimeError("an unexpected failure")
+
+    with failing.app_context():
+        response = failing.test_client().get("/failure")
+    assert response.status_code == 500
+    assert "nothing from it was saved" in text_of(response)

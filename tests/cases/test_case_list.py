@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.cases.services import add_presentation, mark_ready
 from app.extensions import db
+from tests.factories import make_case
 from tests.support import count_queries, login, text_of
 
 
@@ -14,10 +15,10 @@ def mrns_in(response) -> list[str]:
     return re.findall(r"<td>(SYN-\d{4}|XYZ-\d+)</td>", text_of(response))
 
 
-def test_search_by_mrn_prefix_or_name(client, members, make_case):
-    make_case(mrn="SYN-0101", family_name="Ashdown", given_name="Peter")
-    make_case(mrn="SYN-0102", family_name="Brierley", given_name="Graham")
-    make_case(mrn="XYZ-7", family_name="Calloway", given_name="Helen")
+def test_search_by_mrn_prefix_or_name(client, members):
+    make_case(members, mrn="SYN-0101", family_name="Ashdown", given_name="Peter")
+    make_case(members, mrn="SYN-0102", family_name="Brierley", given_name="Graham")
+    make_case(members, mrn="XYZ-7", family_name="Calloway", given_name="Helen")
     login(client, "surgeon")
     assert sorted(mrns_in(client.get("/cases/?q=syn-01"))) == ["SYN-0101", "SYN-0102"]
     assert mrns_in(client.get("/cases/?q=SYN-0101")) == ["SYN-0101"]
@@ -31,11 +32,11 @@ def test_search_by_mrn_prefix_or_name(client, members, make_case):
     assert "No case matches this search." in text_of(client.get("/cases/?q=nobody"))
 
 
-def test_filter_by_status_and_urgency(client, members, make_case):
-    make_case(mrn="SYN-0001")
-    ready = make_case(mrn="SYN-0002")
+def test_filter_by_status_and_urgency(client, members):
+    make_case(members, mrn="SYN-0001")
+    ready = make_case(members, mrn="SYN-0002")
     mark_ready(case=ready, author=members["coordinator"])
-    make_case(mrn="SYN-0003", suspected_mscc=True)
+    make_case(members, mrn="SYN-0003", suspected_mscc=True)
     login(client, "surgeon")
     assert mrns_in(client.get("/cases/?status=ready")) == ["SYN-0002"]
     assert sorted(mrns_in(client.get("/cases/?status=draft"))) == ["SYN-0001", "SYN-0003"]
@@ -45,17 +46,18 @@ def test_filter_by_status_and_urgency(client, members, make_case):
     assert len(mrns_in(client.get("/cases/?status=bogus"))) == 3
 
 
-def test_urgent_cases_first_then_newest(client, members, make_case):
-    make_case(mrn="SYN-0001")
-    make_case(mrn="SYN-0002", is_urgent=True)
-    make_case(mrn="SYN-0003")
-    make_case(mrn="SYN-0004", suspected_mscc=True)
+def test_urgent_cases_first_then_newest(client, members):
+    make_case(members, mrn="SYN-0001")
+    make_case(members, mrn="SYN-0002", is_urgent=True)
+    make_case(members, mrn="SYN-0003")
+    make_case(members, mrn="SYN-0004", suspected_mscc=True)
     login(client, "surgeon")
     assert mrns_in(client.get("/cases/")) == ["SYN-0004", "SYN-0002", "SYN-0003", "SYN-0001"]
 
 
-def test_list_shows_what_a_member_scans_for(client, members, make_case):
+def test_list_shows_what_a_member_scans_for(client, members):
     case = make_case(
+        members,
         mrn="SYN-0005",
         family_name="Everleigh",
         given_name="Martin",
@@ -97,18 +99,19 @@ def test_list_shows_what_a_member_scans_for(client, members, make_case):
         assert shown in page, shown
 
 
-def test_the_list_records_one_view_without_the_search_text(client, members, make_case):
-    case = make_case(family_name="Ashdown")
+def test_the_list_records_one_view_without_the_search_text(client, members):
+    case = make_case(members, family_name="Ashdown")
     login(client, "oncologist")
     client.get("/cases/?q=Ashdown")
     (viewed,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "viewed")).all()
     assert viewed.entity_type == "case_list"
-    assert viewed.detail == {"case_ids": [case.id], "patient_ids": [case.patient_id]}
+    assert viewed.detail == {"case_ids": [case.id]}
+    assert [link.patient_id for link in viewed.patients] == [case.patient_id]
 
 
-def test_pages_of_fifty(client, members, make_case):
+def test_pages_of_fifty(client, members):
     for _ in range(51):
-        make_case()
+        make_case(members)
     login(client, "oncologist")
     first = client.get("/cases/")
     assert len(mrns_in(first)) == 50
@@ -119,10 +122,10 @@ def test_pages_of_fifty(client, members, make_case):
     assert mrns_in(client.get("/cases/?page=9")) == []
 
 
-def test_query_count_is_the_same_for_3_and_30_cases(client, members, make_case):
+def test_query_count_is_the_same_for_3_and_30_cases(client, members):
     def add_cases(n):
         for i in range(n):
-            case = make_case(is_urgent=i % 3 == 0)
+            case = make_case(members, is_urgent=i % 3 == 0)
             add_presentation(
                 case=case,
                 author=members["oncologist"],

@@ -1,7 +1,7 @@
 """Opening, editing and marking a case ready; the case page and its audit."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -9,7 +9,7 @@ from app.audit.models import AuditEvent
 from app.cases.models import Case
 from app.cases.services import add_presentation, update_case
 from app.extensions import db
-from app.patients.services import register_patient
+from tests.factories import add_item, make_case, make_patient, make_plan
 from tests.support import count_queries, login, post_form, text_of
 
 NEW_CASE = {
@@ -21,16 +21,15 @@ NEW_CASE = {
 }
 
 
-def a_patient(members, mrn="SYN-0001"):
-    from datetime import date
-
-    return register_patient(
-        mrn=mrn,
+def a_patient(members):
+    return make_patient(
+        members,
+        mrn="SYN-0001",
         family_name="Everleigh",
         given_name="Martin",
         birth_date=date(1969, 1, 30),
         sex="male",
-        author=members["coordinator"],
+        author="coordinator",
     )
 
 
@@ -118,15 +117,15 @@ def test_new_case_without_a_patient_finds_one_by_mrn(client, members):
     assert client.get("/cases/new?patient_id=999").status_code == 404
 
 
-def test_case_pages_need_login(client, make_case):
-    case = make_case()
+def test_case_pages_need_login(client, members):
+    case = make_case(members)
     for url in ("/cases/", f"/cases/{case.id}", f"/cases/{case.id}/edit", "/cases/new"):
         assert client.get(url).status_code == 302
 
 
-def test_case_page_shows_the_summary_and_who_has_presented(client, members, make_case):
+def test_case_page_shows_the_summary_and_who_has_presented(client, members):
     case = make_case(
-        family_name="Calloway", given_name="Helen", suspected_mscc=True, levels=("T7",)
+        members, family_name="Calloway", given_name="Helen", suspected_mscc=True, levels=("T7",)
     )
     add_presentation(
         case=case,
@@ -162,15 +161,15 @@ def test_case_page_shows_the_summary_and_who_has_presented(client, members, make
         assert shown in page, shown
 
 
-def test_members_without_a_specialty_are_not_offered_a_presentation(client, make_case):
-    case = make_case()
+def test_members_without_a_specialty_are_not_offered_a_presentation(client, members):
+    case = make_case(members)
     login(client, "coordinator")
     page = text_of(client.get(f"/cases/{case.id}"))
     assert "Add my presentation" not in page
 
 
-def test_viewing_a_case_records_one_event(client, members, make_case):
-    case = make_case()
+def test_viewing_a_case_records_one_event(client, members):
+    case = make_case(members)
     login(client, "radiation")
     client.get(f"/cases/{case.id}")
     (viewed,) = viewed_events()
@@ -184,8 +183,8 @@ def test_unknown_case_is_404(client, members):
     assert client.get("/cases/4242").status_code == 404
 
 
-def test_case_page_query_count_does_not_grow_with_entries(client, members, make_case):
-    case = make_case()
+def test_case_page_query_count_does_not_grow_with_entries(client, members):
+    case = make_case(members)
     authors = [
         ("oncologist", "medical_oncology", {"kps": 70}),
         ("radiologist", "interventional_radiology", {"vertebral_mets": 2}),
@@ -222,11 +221,11 @@ def test_case_page_query_count_does_not_grow_with_entries(client, members, make_
     assert few[0] == many[0]
 
 
-def test_board_history_shows_meetings_items_and_plans(client, members, make_case):
+def test_board_history_shows_meetings_items_and_plans(client, members):
     from app.decisions.models import Plan
     from app.meetings.models import AgendaItem, Meeting
 
-    case = make_case()
+    case = make_case(members)
     meeting = Meeting(
         title="Spine board, week 12",
         starts_at=datetime(2025, 3, 20, 16, 0, tzinfo=UTC),
@@ -259,8 +258,8 @@ def test_board_history_shows_meetings_items_and_plans(client, members, make_case
     assert '<span class="badge signed">Signed</span> version 2' in page
 
 
-def test_editing_a_case(client, members, make_case):
-    case = make_case()
+def test_editing_a_case(client, members):
+    case = make_case(members)
     login(client, "radiologist")
     form_page = text_of(client.get(f"/cases/{case.id}/edit"))
     assert 'value="T4" checked' in form_page
@@ -278,8 +277,8 @@ def test_editing_a_case(client, members, make_case):
     assert set(changed.detail["fields"]) >= {"levels", "is_urgent", "suspected_mscc", "question"}
 
 
-def test_a_stale_case_edit_is_refused_with_409_and_keeps_the_text(client, members, make_case):
-    case = make_case()
+def test_a_stale_case_edit_is_refused_with_409_and_keeps_the_text(client, members):
+    case = make_case(members)
     login(client, "radiologist")
     client.get(f"/cases/{case.id}/edit")
     update_case(
@@ -297,8 +296,8 @@ def test_a_stale_case_edit_is_refused_with_409_and_keeps_the_text(client, member
     assert case.question == "Changed meanwhile"
 
 
-def test_mark_ready(client, members, make_case):
-    case = make_case()
+def test_mark_ready(client, members):
+    case = make_case(members)
     login(client, "coordinator")
     response = post_form(client, f"/cases/{case.id}/ready", {}, form_url=f"/cases/{case.id}")
     assert response.status_code == 302
@@ -312,9 +311,37 @@ def test_mark_ready(client, members, make_case):
     assert "Only a draft case can be marked ready" in text_of(client.get(again.location))
 
 
-def test_mark_ready_needs_the_csrf_token(client, members, make_case):
-    case = make_case()
+def test_mark_ready_needs_the_csrf_token(client, members):
+    case = make_case(members)
     login(client, "coordinator")
     assert client.post(f"/cases/{case.id}/ready").status_code == 400
     db.session.expire_all()
     assert case.status == "draft"
+
+
+def test_case_page_shows_the_boards_latest_plan_in_full(client, members):
+    from app.decisions.services import sign_plan
+
+    item = add_item(members, case=make_case(members, status="ready"))
+    plan = make_plan(
+        members,
+        item,
+        dissents=[(members["radiation"].id, "Would give cEBRT alone.")],
+        actions=[
+            {
+                "description": "Book the SBRT planning CT",
+                "owner_member_id": None,
+                "owner_specialty": "radiation_oncology",
+                "due_date": None,
+            }
+        ],
+    )
+    sign_plan(plan=plan, author=members["surgeon"], base_lock_version=plan.lock_version)
+    login(client, "physio")
+    page = text_of(client.get(f"/cases/{item.case_id}"))
+    assert "The board&#39;s plan" in page or "The board's plan" in page
+    assert "24 Gy in 2 fractions" in page
+    assert "Would give cEBRT alone." in page
+    assert "Book the SBRT planning CT" in page
+    assert "Signed by Sven Surgeon" in page
+    assert "Case opened" in page

@@ -10,6 +10,7 @@ from app.audit.models import AuditEvent
 from app.cases.models import Presentation
 from app.cases.services import add_presentation, current_presentations, presentation_history
 from app.extensions import db
+from tests.factories import make_case
 from tests.support import count_queries, login, logout, post_form, text_of
 
 
@@ -66,9 +67,9 @@ def stored():
     ],
 )
 def test_the_form_offers_only_the_inputs_of_the_members_specialty(
-    client, make_case, username, offered, not_offered
+    client, members, username, offered, not_offered
 ):
-    case = make_case()
+    case = make_case(members)
     login(client, username)
     page = text_of(client.get(url(case)))
     for name in offered:
@@ -80,8 +81,8 @@ def test_the_form_offers_only_the_inputs_of_the_members_specialty(
     assert page.count('name="specialty"') == 1
 
 
-def test_a_member_without_a_specialty_is_refused(client, make_case):
-    case = make_case()
+def test_a_member_without_a_specialty_is_refused(client, members):
+    case = make_case(members)
     login(client, "coordinator")
     assert client.get(url(case)).status_code == 403
     response = post_form(
@@ -94,8 +95,8 @@ def test_a_member_without_a_specialty_is_refused(client, make_case):
     assert stored() == []
 
 
-def test_presenting_under_another_specialty_is_refused(client, make_case):
-    case = make_case()
+def test_presenting_under_another_specialty_is_refused(client, members):
+    case = make_case(members)
     login(client, "surgeon")
     response = post_form(
         client, url(case), {"specialty": "medical_oncology", "kps": "70", "summary": "Fit."}
@@ -104,8 +105,8 @@ def test_presenting_under_another_specialty_is_refused(client, make_case):
     assert stored() == []
 
 
-def test_inputs_of_other_specialties_are_not_taken(client, members, make_case):
-    case = make_case()
+def test_inputs_of_other_specialties_are_not_taken(client, members):
+    case = make_case(members)
     login(client, "surgeon")
     response = post_form(
         client, url(case), {"specialty": "spine_surgery", "frankel": "D", "kps": "70"}
@@ -116,8 +117,8 @@ def test_inputs_of_other_specialties_are_not_taken(client, members, make_case):
     assert (entry.author_id, entry.specialty) == (members["surgeon"].id, "spine_surgery")
 
 
-def test_oncology_stores_kps_and_ecog_apart(client, make_case):
-    case = make_case()
+def test_oncology_stores_kps_and_ecog_apart(client, members):
+    case = make_case(members)
     login(client, "oncologist")
     response = post_form(
         client,
@@ -141,8 +142,8 @@ def test_oncology_stores_kps_and_ecog_apart(client, make_case):
     assert (entry.tokuhashi_visceral, entry.tomita_visceral) == ("removable", "treatable")
 
 
-def test_radiotherapy_inputs(client, make_case):
-    case = make_case()
+def test_radiotherapy_inputs(client, members):
+    case = make_case(members)
     login(client, "radiation")
     response = post_form(
         client,
@@ -165,107 +166,63 @@ def test_radiotherapy_inputs(client, make_case):
 FUTURE = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
 
 
+KPS_STEPS = "KPS is given in steps of 10, from 0 to 100."
+LISTED = "choose one of the listed values."
+
+
 @pytest.mark.parametrize(
-    ("username", "specialty", "name", "value", "message"),
+    ("username", "name", "value", "message"),
     [
+        ("oncologist", "kps", "75", KPS_STEPS),
+        ("oncologist", "kps", "110", KPS_STEPS),
+        ("oncologist", "kps", "high", KPS_STEPS),
+        ("oncologist", "ecog", "6", "ECOG is a whole number from 0 to 5."),
+        ("oncologist", "extraspinal_bone_mets", "-1", "0 or more."),
+        ("oncologist", "extraspinal_bone_mets", "2.5", "0 or more."),
+        ("oncologist", "vertebral_mets", "0", "1 or more."),
+        ("oncologist", "albumin_g_dl", "9", "Give albumin in g/dL, from 0.5 to 7.0."),
         (
             "oncologist",
-            "medical_oncology",
-            "kps",
-            "75",
-            "KPS is given in steps of 10, from 0 to 100.",
-        ),
-        (
-            "oncologist",
-            "medical_oncology",
-            "kps",
-            "110",
-            "KPS is given in steps of 10, from 0 to 100.",
-        ),
-        (
-            "oncologist",
-            "medical_oncology",
-            "kps",
-            "high",
-            "KPS is given in steps of 10, from 0 to 100.",
-        ),
-        ("oncologist", "medical_oncology", "ecog", "6", "ECOG is a whole number from 0 to 5."),
-        ("oncologist", "medical_oncology", "extraspinal_bone_mets", "-1", "0 or more."),
-        ("oncologist", "medical_oncology", "extraspinal_bone_mets", "2.5", "0 or more."),
-        ("oncologist", "medical_oncology", "vertebral_mets", "0", "1 or more."),
-        (
-            "oncologist",
-            "medical_oncology",
-            "albumin_g_dl",
-            "9",
-            "Give albumin in g/dL, from 0.5 to 7.0.",
-        ),
-        (
-            "oncologist",
-            "medical_oncology",
             "tomita_visceral",
             "maybe",
-            "Visceral metastases: treatable? (Tomita): choose one of the listed values.",
+            f"Visceral metastases: treatable? (Tomita): {LISTED}",
         ),
-        ("radiation", "radiation_oncology", "prior_rt_dose_gy", "0", "more than 0, at most 100."),
-        ("radiation", "radiation_oncology", "prior_rt_dose_gy", "120", "more than 0, at most 100."),
-        ("radiation", "radiation_oncology", "prior_rt_fractions", "60", "from 1 to 50."),
+        ("radiation", "prior_rt_dose_gy", "0", "more than 0, at most 100."),
+        ("radiation", "prior_rt_dose_gy", "120", "more than 0, at most 100."),
+        ("radiation", "prior_rt_fractions", "60", "from 1 to 50."),
         (
             "radiation",
-            "radiation_oncology",
             "prior_rt_date",
             FUTURE,
             "The date of prior radiotherapy cannot be in the future.",
         ),
         (
             "radiation",
-            "radiation_oncology",
             "prior_rt_date",
             "soon",
             "Enter the date of prior radiotherapy as a date, for example 2024-05-02.",
         ),
         (
             "radiation",
-            "radiation_oncology",
             "prior_rt_levels",
             "T13",
             "Choose the treated levels from C1 to S5 and coccyx.",
         ),
+        ("surgeon", "frankel", "Z", f"Frankel grade: {LISTED}"),
         (
             "surgeon",
-            "spine_surgery",
-            "frankel",
-            "Z",
-            "Frankel grade: choose one of the listed values.",
-        ),
-        (
-            "surgeon",
-            "spine_surgery",
             "lesions-0-collapse_percent",
             "120",
             "Give the collapse as a whole percentage from 0 to 100.",
         ),
-        (
-            "surgeon",
-            "spine_surgery",
-            "lesions-0-escc_grade",
-            "4",
-            "ESCC (Bilsky) grade: choose one of the listed values.",
-        ),
-        (
-            "physio",
-            "physiotherapy",
-            "mobility",
-            "flying",
-            "Mobility: choose one of the listed values.",
-        ),
+        ("surgeon", "lesions-0-escc_grade", "4", f"ESCC (Bilsky) grade: {LISTED}"),
+        ("physio", "mobility", "flying", f"Mobility: {LISTED}"),
     ],
 )
-def test_each_refused_value_says_why_and_is_kept(
-    client, make_case, username, specialty, name, value, message
-):
-    case = make_case()
+def test_each_refused_value_says_why_and_is_kept(client, members, username, name, value, message):
+    case = make_case(members)
     login(client, username)
+    specialty = members[username].specialty
     data = {"specialty": specialty, name: value, "summary": "My notes stay."}
     if name.startswith("lesions-0-"):
         data["lesions-0-level"] = "T4"
@@ -285,8 +242,8 @@ def test_each_refused_value_says_why_and_is_kept(
     assert stored() == []
 
 
-def test_a_lesion_needs_its_level_and_blank_rows_are_ignored(client, make_case):
-    case = make_case()
+def test_a_lesion_needs_its_level_and_blank_rows_are_ignored(client, members):
+    case = make_case(members)
     login(client, "radiologist")
     response = post_form(
         client,
@@ -322,8 +279,8 @@ def test_a_lesion_needs_its_level_and_blank_rows_are_ignored(client, make_case):
     assert entry.lesions[1].collapse_percent == 0
 
 
-def test_a_measured_collapse_needs_the_category(client, make_case):
-    case = make_case()
+def test_a_measured_collapse_needs_the_category(client, members):
+    case = make_case(members)
     login(client, "surgeon")
     response = post_form(
         client,
@@ -347,8 +304,8 @@ def test_a_measured_collapse_needs_the_category(client, make_case):
     assert (entry.lesions[0].collapse, entry.lesions[0].collapse_percent) == ("over_50", 50)
 
 
-def test_only_one_index_lesion(client, make_case):
-    case = make_case()
+def test_only_one_index_lesion(client, members):
+    case = make_case(members)
     login(client, "surgeon")
     response = post_form(
         client,
@@ -366,16 +323,16 @@ def test_only_one_index_lesion(client, make_case):
     assert stored() == []
 
 
-def test_an_empty_presentation_is_refused(client, make_case):
-    case = make_case()
+def test_an_empty_presentation_is_refused(client, members):
+    case = make_case(members)
     login(client, "physio")
     response = post_form(client, url(case), {"specialty": "physiotherapy", "summary": "  "})
     assert response.status_code == 200
     assert "Give a summary or at least one finding before saving." in text_of(response)
 
 
-def test_full_surgical_presentation_is_shown_on_the_case(client, members, make_case):
-    case = make_case()
+def test_full_surgical_presentation_is_shown_on_the_case(client, members):
+    case = make_case(members)
     login(client, "surgeon")
     response = post_form(
         client,
@@ -419,8 +376,8 @@ def test_full_surgical_presentation_is_shown_on_the_case(client, members, make_c
     assert "<script>alert(1)</script>" not in page
 
 
-def test_presenting_is_audited_with_field_names_only(client, members, make_case):
-    case = make_case(family_name="Fairbairn", given_name="Margaret")
+def test_presenting_is_audited_with_field_names_only(client, members):
+    case = make_case(members, family_name="Fairbairn", given_name="Margaret")
     login(client, "oncologist")
     post_form(
         client,
@@ -450,8 +407,8 @@ def test_presenting_is_audited_with_field_names_only(client, members, make_case)
         assert secret not in text
 
 
-def test_a_later_entry_supersedes_and_history_keeps_both(client, members, make_case):
-    case = make_case()
+def test_a_later_entry_supersedes_and_history_keeps_both(client, members):
+    case = make_case(members)
     login(client, "surgeon")
     post_form(
         client, url(case), {"specialty": "spine_surgery", "frankel": "D", "summary": "First look."}
@@ -481,8 +438,8 @@ def test_a_later_entry_supersedes_and_history_keeps_both(client, members, make_c
     assert client.get(f"/cases/{case.id}/presentations?specialty=nonsense").status_code == 404
 
 
-def test_the_form_prefills_lesions_and_leaves_room_for_one_more(client, members, make_case):
-    case = make_case()
+def test_the_form_prefills_lesions_and_leaves_room_for_one_more(client, members):
+    case = make_case(members)
     add_presentation(
         case=case,
         author=members["radiologist"],
@@ -499,8 +456,8 @@ def test_the_form_prefills_lesions_and_leaves_room_for_one_more(client, members,
     assert "Lesion 5" not in page
 
 
-def test_history_lists_every_role_newest_first(client, members, make_case):
-    case = make_case()
+def test_history_lists_every_role_newest_first(client, members):
+    case = make_case(members)
     for username, specialty, summary in (
         ("oncologist", "medical_oncology", "One"),
         ("physio", "physiotherapy", "Two"),
@@ -521,58 +478,42 @@ def test_history_lists_every_role_newest_first(client, members, make_case):
     assert [p.summary for p in presentation_history(case)] == ["Three", "Two", "One"]
 
 
-def test_service_refuses_another_specialty_and_foreign_inputs(app, members, make_case):
-    case = make_case()
-    with pytest.raises(PermissionError):
+@pytest.mark.parametrize(
+    ("username", "specialty", "fields", "lesions", "refusal", "match"),
+    [
+        ("surgeon", "medical_oncology", {}, [], PermissionError, None),
+        ("coordinator", None, {}, [], PermissionError, None),
+        ("oncologist", "medical_oncology", {"frankel": "D"}, [], ValueError, "frankel"),
+        ("oncologist", "medical_oncology", {}, [{"level": "T4"}], ValueError, "lesions"),
+        (
+            "oncologist",
+            "medical_oncology",
+            {"kps": 65},
+            [],
+            ValueError,
+            "KPS is given in steps of 10",
+        ),
+    ],
+    ids=["another-specialty", "no-specialty", "foreign-input", "foreign-lesions", "bad-value"],
+)
+def test_service_refuses_another_specialty_and_foreign_inputs(
+    app, members, username, specialty, fields, lesions, refusal, match
+):
+    case = make_case(members)
+    with pytest.raises(refusal, match=match):
         add_presentation(
             case=case,
-            author=members["surgeon"],
-            specialty="medical_oncology",
+            author=members[username],
+            specialty=specialty,
             summary="x",
-            fields={},
-            lesions=[],
-        )
-    with pytest.raises(PermissionError):
-        add_presentation(
-            case=case,
-            author=members["coordinator"],
-            specialty=None,
-            summary="x",
-            fields={},
-            lesions=[],
-        )
-    with pytest.raises(ValueError, match="frankel"):
-        add_presentation(
-            case=case,
-            author=members["oncologist"],
-            specialty="medical_oncology",
-            summary="",
-            fields={"frankel": "D"},
-            lesions=[],
-        )
-    with pytest.raises(ValueError, match="lesions"):
-        add_presentation(
-            case=case,
-            author=members["oncologist"],
-            specialty="medical_oncology",
-            summary="",
-            fields={},
-            lesions=[{"level": "T4"}],
-        )
-    with pytest.raises(ValueError, match="KPS is given in steps of 10"):
-        add_presentation(
-            case=case,
-            author=members["oncologist"],
-            specialty="medical_oncology",
-            summary="",
-            fields={"kps": 65},
-            lesions=[],
+            fields=fields,
+            lesions=lesions,
         )
     assert db.session.scalar(select(func.count(Presentation.id))) == 0
 
 
-def test_current_presentations_latest_per_role_in_order_in_two_queries(app, members, make_case):
-    case = make_case()
+def test_current_presentations_latest_per_role_in_order_in_two_queries(app, members):
+    case = make_case(members)
     for username, specialty, fields in (
         ("physio", "physiotherapy", {"mobility": "independent"}),
         ("surgeon", "spine_surgery", {"frankel": "E"}),

@@ -8,9 +8,9 @@ from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.cases.models import Presentation
 from app.clinical.vocabulary import SPECIALTIES
-from app.decisions.services import save_opinion, save_plan
+from app.decisions.services import save_opinion
 from app.extensions import db
-from tests.decisions.factory import make_item
+from tests.factories import add_item, make_case, make_meeting, make_plan
 from tests.support import count_queries, login, text_of
 
 
@@ -42,7 +42,11 @@ def _extra_members(count: int) -> list[User]:
 
 
 def _decided_item(members, mrn: str, authors):
-    item = make_item(members, mrn=mrn)
+    item = add_item(
+        members,
+        make_meeting(members, title=f"Spine board {mrn}"),
+        make_case(members, mrn=mrn, question="Radiotherapy alone or separation surgery first?"),
+    )
     db.session.add(
         Presentation(
             case_id=item.case_id,
@@ -53,11 +57,9 @@ def _decided_item(members, mrn: str, authors):
     )
     db.session.commit()
     _opinions(item, authors)
-    save_plan(
-        item=item,
-        author=members["surgeon"],
-        base_lock_version=None,
-        intent="palliative",
+    make_plan(
+        members,
+        item,
         rationale="Plan",
         steps=[("separation_surgery", ""), ("sbrt", "24 Gy in 2 fractions")],
         dissents=[(members["physio"].id, "Prefers rehabilitation first")],
@@ -130,7 +132,7 @@ def test_query_count_does_not_grow_with_the_number_of_opinions(client, members):
 
 
 def test_an_unknown_item_is_404_and_the_page_needs_login(client, members):
-    item = make_item(members)
+    item = add_item(members)
     assert client.get(f"/items/{item.id}").status_code == 302
     login(client, "surgeon")
     assert client.get("/items/999999").status_code == 404

@@ -12,7 +12,7 @@ from app.audit.models import AuditEvent
 from app.decisions.models import Opinion, OpinionChoice
 from app.decisions.services import current_opinion, save_opinion
 from app.extensions import db
-from tests.decisions.factory import OPTION_NAMES, make_item
+from tests.factories import OPTION_NAMES, add_item
 from tests.support import login, post_form, text_of
 
 
@@ -26,7 +26,7 @@ def _missing_specialties(page: str) -> str:
 
 
 def test_member_gives_an_opinion_shown_on_the_item_page(client, members):
-    item = make_item(members)
+    item = add_item(members)
     login(client, "oncologist")
     response = post_form(
         client,
@@ -66,7 +66,7 @@ def test_member_gives_an_opinion_shown_on_the_item_page(client, members):
 
 
 def test_editing_keeps_every_version_and_the_form_is_prefilled(client, members):
-    item = make_item(members)
+    item = add_item(members)
     login(client, "radiation")
     post_form(client, _opinion_url(item), {"option_1": "cebrt", "reasoning": "First view."})
     form = text_of(client.get(_opinion_url(item)))
@@ -97,7 +97,7 @@ def test_editing_keeps_every_version_and_the_form_is_prefilled(client, members):
 
 
 def test_a_repeated_option_is_refused_next_to_the_field(client, members):
-    item = make_item(members)
+    item = add_item(members)
     login(client, "surgeon")
     response = post_form(
         client,
@@ -113,7 +113,7 @@ def test_a_repeated_option_is_refused_next_to_the_field(client, members):
 
 
 def test_the_first_option_is_required(client, members):
-    item = make_item(members)
+    item = add_item(members)
     login(client, "physio")
     response = post_form(client, _opinion_url(item), {"option_1": "", "reasoning": "No choice"})
     assert response.status_code == 200
@@ -122,7 +122,7 @@ def test_the_first_option_is_required(client, members):
 
 
 def test_a_member_without_specialty_cannot_give_an_opinion(client, members):
-    item = make_item(members)
+    item = add_item(members)
     login(client, "coordinator")
     assert client.get(_opinion_url(item)).status_code == 403
     response = post_form(
@@ -133,50 +133,37 @@ def test_a_member_without_specialty_cannot_give_an_opinion(client, members):
 
 
 def test_the_opinion_form_needs_login(client, members):
-    item = make_item(members)
+    item = add_item(members)
     response = client.get(_opinion_url(item))
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
 
 
-def test_service_refuses_bad_opinions(app, members):
-    item = make_item(members)
-    with pytest.raises(PermissionError):
+@pytest.mark.parametrize(
+    ("username", "codes", "refusal", "match"),
+    [
+        ("coordinator", ["sbrt"], PermissionError, None),
+        ("surgeon", ["sbrt", "laser"], ValueError, "'laser'"),
+        ("surgeon", ["sbrt", "sbrt"], ValueError, "'sbrt'"),
+        ("surgeon", [], ValueError, "at least one"),
+    ],
+    ids=["no-specialty", "unknown-option", "repeated-option", "no-option"],
+)
+def test_service_refuses_bad_opinions(app, members, username, codes, refusal, match):
+    item = add_item(members)
+    with pytest.raises(refusal, match=match):
         save_opinion(
             item=item,
-            author=members["coordinator"],
-            option_codes=["sbrt"],
+            author=members[username],
+            option_codes=codes,
             reasoning="",
             agrees_with_consensus=True,
         )
-    with pytest.raises(ValueError, match="'laser'"):
-        save_opinion(
-            item=item,
-            author=members["surgeon"],
-            option_codes=["sbrt", "laser"],
-            reasoning="",
-            agrees_with_consensus=True,
-        )
-    with pytest.raises(ValueError, match="'sbrt'"):
-        save_opinion(
-            item=item,
-            author=members["surgeon"],
-            option_codes=["sbrt", "sbrt"],
-            reasoning="",
-            agrees_with_consensus=True,
-        )
-    with pytest.raises(ValueError, match="at least one"):
-        save_opinion(
-            item=item,
-            author=members["surgeon"],
-            option_codes=[],
-            reasoning="",
-            agrees_with_consensus=True,
-        )
+    assert db.session.scalars(select(Opinion)).first() is None
 
 
 def test_saving_records_an_audit_event_without_free_text(app, members):
-    item = make_item(members)
+    item = add_item(members)
     first = save_opinion(
         item=item,
         author=members["surgeon"],
@@ -205,7 +192,7 @@ def test_saving_records_an_audit_event_without_free_text(app, members):
 
 
 def test_a_save_from_another_window_is_kept_as_its_own_version(app, members):
-    item = make_item(members)
+    item = add_item(members)
     first = save_opinion(
         item=item,
         author=members["surgeon"],

@@ -12,16 +12,10 @@ from app.audit.models import AuditEvent
 from app.catalogue.services import current_version_by_code, sync_catalogue
 from app.clinical.catalogue import load_catalogue
 from app.decisions.models import Plan
-from app.decisions.services import (
-    PlanLocked,
-    StalePlan,
-    amend_plan,
-    current_plan,
-    save_plan,
-    sign_plan,
-)
+from app.decisions.services import PlanLocked, amend_plan, current_plan, save_plan, sign_plan
+from app.editing import StaleEdit
 from app.extensions import db
-from tests.decisions.factory import OPTION_NAMES, in_days, make_item, plan_data
+from tests.factories import OPTION_NAMES, add_item, in_days, make_meeting, make_plan, plan_data
 from tests.support import login, post_form, text_of
 
 LOCKED = "This plan is signed and locked. Amend it to make changes: the signed version is kept."
@@ -29,19 +23,6 @@ LOCKED = "This plan is signed and locked. Amend it to make changes: the signed v
 
 def _plan_url(item) -> str:
     return f"/items/{item.id}/plan"
-
-
-def _draft(item, members, **changes) -> Plan:
-    """A draft plan saved by the chair through the service."""
-    values = {
-        "intent": "palliative",
-        "rationale": "Agreed at the board.",
-        "steps": [("separation_surgery", "Posterior approach"), ("sbrt", "24 Gy in 2 fractions")],
-        "dissents": [],
-        "actions": [],
-    }
-    values.update(changes)
-    return save_plan(item=item, author=members["surgeon"], base_lock_version=None, **values)
 
 
 def _sign_through_page(client, plan: Plan):
@@ -57,7 +38,7 @@ def _sign_through_page(client, plan: Plan):
     ("username", "status"), [("oncologist", 403), ("surgeon", 200), ("coordinator", 200)]
 )
 def test_only_the_chair_or_a_coordinator_records_the_plan(client, members, username, status):
-    item = make_item(members, chair="surgeon")
+    item = add_item(members, make_meeting(members, chair="surgeon"))
     login(client, username)
     assert client.get(_plan_url(item)).status_code == status
     response = post_form(client, _plan_url(item), plan_data(), form_url=f"/items/{item.id}")
@@ -66,7 +47,7 @@ def test_only_the_chair_or_a_coordinator_records_the_plan(client, members, usern
 
 
 def test_the_chair_records_a_plan_shown_on_the_item_page(client, members):
-    item = make_item(members)
+    item = add_item(members)
     login(client, "surgeon")
     data = plan_data(
         steps=[
@@ -119,7 +100,7 @@ def test_the_chair_records_a_plan_shown_on_the_item_page(client, members):
 
 
 def test_a_plan_without_steps_is_refused_with_a_message(client, members):
-    item = make_item(members)
+    item = add_item(members)
     login(client, "surgeon")
     response = post_form(client, _plan_url(item), plan_data(steps=[], rationale="Kept rationale"))
     assert response.status_code == 200
@@ -131,7 +112,7 @@ def test_a_plan_without_steps_is_refused_with_a_message(client, members):
 
 
 def test_dissent_without_a_reason_and_action_owner_errors_are_shown_by_the_field(client, members):
-    item = make_item(members)
+    item = add_item(members)
     login(client, "coordinator")
     data = plan_data(
         dissents=[(members["physio"].id, "")],
@@ -171,16 +152,16 @@ def test_dissent_without_a_reason_and_action_owner_errors_are_shown_by_the_field
 
 
 def test_a_non_chair_cannot_sign(client, members):
-    item = make_item(members)
-    plan = _draft(item, members)
+    item = add_item(members)
+    plan = make_plan(members, item)
     login(client, "oncologist")
     assert _sign_through_page(client, plan).status_code == 403
     assert current_plan(item).status == "draft"
 
 
 def test_the_item_page_offers_signing_only_to_the_chair_or_a_coordinator(client, members):
-    item = make_item(members)
-    plan = _draft(item, members)
+    item = add_item(members)
+    plan = make_plan(members, item)
     login(client, "oncologist")
     assert f"/plans/{plan.id}/sign" not in text_of(client.get(f"/items/{item.id}"))
     client_chair = client.application.test_client()
@@ -189,8 +170,8 @@ def test_the_item_page_offers_signing_only_to_the_chair_or_a_coordinator(client,
 
 
 def test_signing_locks_the_plan_and_marks_the_item_discussed(client, members):
-    item = make_item(members)
-    plan = _draft(item, members)
+    item = add_item(members)
+    plan = make_plan(members, item)
     login(client, "surgeon")
     response = _sign_through_page(client, plan)
     assert response.status_code == 302
@@ -212,15 +193,20 @@ def test_signing_locks_the_plan_and_marks_the_item_discussed(client, members):
         plan_data(lock_version=2, rationale="Too late"),
         form_url=f"/items/{item.id}",
     )
+    # Signed while this member was typing: refused, with what they typed given back.
     assert response.status_code == 409
-    assert LOCKED in text_of(response)
+    page = text_of(response)
+    assert "signed this plan at" in page
+    assert "Too late" in page
+    assert "Amend the signed plan" in page
+    assert "Save the plan" not in page
     db.session.expire_all()
     assert current_plan(item).rationale == "Agreed at the board."
 
 
 def test_amendment_makes_a_new_version_and_keeps_the_signed_one(client, members):
-    item = make_item(members)
-    plan = _draft(item, members)
+    item = add_item(members)
+    plan = make_plan(members, item)
     login(client, "surgeon")
     _sign_through_page(client, plan)
 
@@ -280,8 +266,8 @@ def test_amendment_makes_a_new_version_and_keeps_the_signed_one(client, members)
 
 
 def test_a_catalogue_change_after_signing_leaves_the_signed_plan_as_agreed(client, members):
-    item = make_item(members)
-    plan = _draft(item, members)
+    item = add_item(members)
+    plan = make_plan(members, item)
     sign_plan(plan=plan, author=members["surgeon"], base_lock_version=plan.lock_version)
     old_name = OPTION_NAMES["sbrt"]
 
@@ -308,69 +294,46 @@ def test_a_catalogue_change_after_signing_leaves_the_signed_plan_as_agreed(clien
 
 
 def test_services_refuse_what_the_rules_forbid(app, members):
-    item = make_item(members)
-    plan = _draft(item, members)
-    with pytest.raises(StalePlan):
-        _draft(item, members)
-    with pytest.raises(StalePlan) as stale:
-        save_plan(
+    item = add_item(members)
+    plan = make_plan(members, item)
+
+    def save_over(base_lock_version: int, steps: list[tuple[str, str]]):
+        return save_plan(
             item=item,
             author=members["surgeon"],
-            base_lock_version=plan.lock_version + 5,
+            base_lock_version=base_lock_version,
             intent="curative",
             rationale="",
-            steps=[("sbrt", "")],
+            steps=steps,
             dissents=[],
             actions=[],
         )
+
+    with pytest.raises(StaleEdit):
+        make_plan(members, item)
+    with pytest.raises(StaleEdit) as stale:
+        save_over(plan.lock_version + 5, [("sbrt", "")])
     assert stale.value.current.id == plan.id
     with pytest.raises(ValueError, match="steps"):
-        save_plan(
-            item=item,
-            author=members["surgeon"],
-            base_lock_version=plan.lock_version,
-            intent="curative",
-            rationale="",
-            steps=[],
-            dissents=[],
-            actions=[],
-        )
+        save_over(plan.lock_version, [])
     with pytest.raises(ValueError, match="'laser'"):
-        save_plan(
-            item=item,
-            author=members["surgeon"],
-            base_lock_version=plan.lock_version,
-            intent="curative",
-            rationale="",
-            steps=[("laser", "")],
-            dissents=[],
-            actions=[],
-        )
+        save_over(plan.lock_version, [("laser", "")])
     with pytest.raises(ValueError, match="draft"):
         amend_plan(plan=plan, author=members["surgeon"], reason="Why not")
     signed = sign_plan(plan=plan, author=members["surgeon"], base_lock_version=plan.lock_version)
     with pytest.raises(PlanLocked):
-        save_plan(
-            item=item,
-            author=members["surgeon"],
-            base_lock_version=signed.lock_version,
-            intent="curative",
-            rationale="",
-            steps=[("sbrt", "")],
-            dissents=[],
-            actions=[],
-        )
+        save_over(signed.lock_version, [("sbrt", "")])
     with pytest.raises(PlanLocked):
         sign_plan(plan=signed, author=members["surgeon"], base_lock_version=signed.lock_version)
     amendment = amend_plan(plan=signed, author=members["surgeon"], reason="New imaging")
-    with pytest.raises(StalePlan):
+    with pytest.raises(StaleEdit):
         amend_plan(plan=db.session.get(Plan, plan.id), author=members["surgeon"], reason="Again")
     assert current_plan(item).id == amendment.id
 
 
 def test_plan_changes_are_audited_with_codes_and_field_names_only(app, members):
-    item = make_item(members)
-    plan = _draft(item, members, rationale="Free text that stays out of the audit trail")
+    item = add_item(members)
+    plan = make_plan(members, item, rationale="Free text that stays out of the audit trail")
     plan = save_plan(
         item=item,
         author=members["surgeon"],

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.decisions.models import Plan
-from app.decisions.services import StalePlan, current_plan, save_plan, sign_plan
+from app.decisions.services import current_plan, save_plan, sign_plan
+from app.editing import StaleEdit
 from app.extensions import db
-from tests.decisions.factory import make_item, plan_data
+from tests.factories import add_item, make_plan, plan_data
 from tests.support import csrf_token, login, text_of
 
 CONFLICT = "changed this plan at"
@@ -43,17 +44,8 @@ def test_the_second_of_two_editors_gets_a_conflict_with_their_text_kept(
     members, chair_and_coordinator
 ):
     chair, coordinator = chair_and_coordinator
-    item = make_item(members)
-    save_plan(
-        item=item,
-        author=members["surgeon"],
-        base_lock_version=None,
-        intent="palliative",
-        rationale="Initial draft",
-        steps=[("cebrt", "8 Gy in 1 fraction")],
-        dissents=[],
-        actions=[],
-    )
+    item = add_item(members)
+    make_plan(members, item, rationale="Initial draft", steps=[("cebrt", "8 Gy in 1 fraction")])
 
     chair_token, chair_lock = _open_form(chair, item)
     coordinator_token, coordinator_lock = _open_form(coordinator, item)
@@ -125,7 +117,7 @@ def test_the_second_of_two_editors_gets_a_conflict_with_their_text_kept(
 
 def test_two_editors_creating_the_first_plan(members, chair_and_coordinator):
     chair, coordinator = chair_and_coordinator
-    item = make_item(members)
+    item = add_item(members)
     chair_token, _ = _open_form(chair, item)
     coordinator_token, lock = _open_form(coordinator, item)
     assert lock == ""
@@ -140,17 +132,8 @@ def test_signing_a_plan_changed_since_the_page_was_opened_is_refused(
     members, chair_and_coordinator
 ):
     _, coordinator = chair_and_coordinator
-    item = make_item(members)
-    plan = save_plan(
-        item=item,
-        author=members["surgeon"],
-        base_lock_version=None,
-        intent="palliative",
-        rationale="Draft",
-        steps=[("cebrt", "")],
-        dissents=[],
-        actions=[],
-    )
+    item = add_item(members)
+    plan = make_plan(members, item, rationale="Draft", steps=[("cebrt", "")])
     page = text_of(coordinator.get(f"/items/{item.id}"))
     token = csrf_token(page)
     save_plan(
@@ -174,17 +157,8 @@ def test_signing_a_plan_changed_since_the_page_was_opened_is_refused(
 
 def test_the_race_between_check_and_write_is_caught_by_the_database(app, members):
     """Both sessions read lock version 1; the other commits first; ours fails at the UPDATE."""
-    item = make_item(members)
-    plan = save_plan(
-        item=item,
-        author=members["surgeon"],
-        base_lock_version=None,
-        intent="palliative",
-        rationale="Both start here",
-        steps=[("cebrt", "")],
-        dissents=[],
-        actions=[],
-    )
+    item = add_item(members)
+    plan = make_plan(members, item, rationale="Both start here", steps=[("cebrt", "")])
     ours = current_plan(item)
     assert ours.lock_version == 1
 
@@ -198,7 +172,7 @@ def test_the_race_between_check_and_write_is_caught_by_the_database(app, members
     # Our session still holds lock version 1, so the service's own check passes and only the
     # versioned UPDATE can notice.
     assert ours.lock_version == 1
-    with pytest.raises(StalePlan) as stale:
+    with pytest.raises(StaleEdit) as stale:
         save_plan(
             item=item,
             author=members["surgeon"],
@@ -217,23 +191,14 @@ def test_the_race_between_check_and_write_is_caught_by_the_database(app, members
 
 
 def test_the_signing_race_is_caught_by_the_database(app, members):
-    item = make_item(members)
-    plan = save_plan(
-        item=item,
-        author=members["surgeon"],
-        base_lock_version=None,
-        intent="palliative",
-        rationale="Draft",
-        steps=[("cebrt", "")],
-        dissents=[],
-        actions=[],
-    )
+    item = add_item(members)
+    plan = make_plan(members, item, rationale="Draft", steps=[("cebrt", "")])
     ours = current_plan(item)
     _ = ours.steps, ours.item.case
     with Session(db.engine) as other:
         other.get(Plan, plan.id).rationale = "Edited elsewhere"
         other.commit()
-    with pytest.raises(StalePlan) as stale:
+    with pytest.raises(StaleEdit) as stale:
         sign_plan(plan=ours, author=members["surgeon"], base_lock_version=1)
     assert isinstance(stale.value.__cause__, StaleDataError)
     db.session.expire_all()

@@ -12,13 +12,13 @@ from app.audit.models import AuditEvent
 from app.cases.models import Case
 from app.extensions import db
 from app.meetings.models import AgendaItem, Meeting
-from tests.meetings.factories import (
+from tests.factories import (
+    add_item,
     agenda_order,
     close_meeting,
     future,
     make_case,
     make_meeting,
-    put_on_agenda,
     utc,
 )
 from tests.support import count_queries, login, logout, post_form, text_of
@@ -51,10 +51,14 @@ def test_the_agenda_page_shows_the_meeting_and_its_cases(client, members):
         location="Seminar room 2",
         video_url="https://video.example.org/spine",
     )
-    urgent = make_case(urgent=True, family_name="Quinn", question=LONG_QUESTION, levels=["T7"])
-    routine = make_case(family_name="Brook", levels=["L2", "L3"], question="Cement or not?")
-    urgent_item = put_on_agenda(meeting, urgent, members, minutes=20)
-    routine_item = put_on_agenda(meeting, routine, members, minutes=15)
+    urgent = make_case(
+        members, is_urgent=True, family_name="Quinn", question=LONG_QUESTION, levels=["T7"]
+    )
+    routine = make_case(
+        members, family_name="Brook", levels=["L2", "L3"], question="Cement or not?"
+    )
+    urgent_item = add_item(members, meeting, urgent, minutes=20)
+    routine_item = add_item(members, meeting, routine, minutes=15)
     login(client, "oncologist")
     response = client.get(page_of(meeting))
     assert response.status_code == 200
@@ -91,7 +95,7 @@ def test_the_agenda_page_shows_the_meeting_and_its_cases(client, members):
 
 def test_items_link_to_their_discussion_page_and_case(client, members, app):
     meeting = make_meeting(members)
-    item = put_on_agenda(meeting, make_case(), members)
+    item = add_item(members, meeting)
     login(client, "oncologist")
     page = text_of(client.get(page_of(meeting)))
     with app.test_request_context():
@@ -103,16 +107,18 @@ def test_items_link_to_their_discussion_page_and_case(client, members, app):
 
 def test_viewing_the_agenda_records_one_event(client, members):
     meeting = make_meeting(members)
-    cases = [make_case(), make_case()]
+    cases = [make_case(members), make_case(members)]
     for case in cases:
-        put_on_agenda(meeting, case, members)
+        add_item(members, meeting, case)
     login(client, "radiation")
     client.get(page_of(meeting))
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "viewed")).all()
     assert len(events) == 1
     assert (events[0].entity_type, events[0].entity_id) == ("meeting", meeting.id)
     assert events[0].user_id == members["radiation"].id
-    assert sorted(events[0].detail["patient_ids"]) == sorted(c.patient_id for c in cases)
+    assert sorted(link.patient_id for link in events[0].patients) == sorted(
+        c.patient_id for c in cases
+    )
 
 
 @pytest.mark.parametrize("username", ["coordinator", "oncologist"])
@@ -120,8 +126,8 @@ def test_query_count_does_not_grow_with_the_agenda(client, members, username):
     def queries_for(number_of_items: int) -> int:
         meeting = make_meeting(members, starts_at=future(number_of_items))
         for index in range(number_of_items):
-            put_on_agenda(meeting, make_case(urgent=index % 3 == 0), members)
-        make_case()  # one more that could be added
+            add_item(members, meeting, make_case(members, is_urgent=index % 3 == 0))
+        make_case(members)  # one more that could be added
         client.get(page_of(meeting))  # warm up: same state for both counts
         with count_queries() as queries:
             response = client.get(page_of(meeting))
@@ -140,7 +146,7 @@ def test_a_missing_meeting_is_404(client, members):
 
 def test_coordinator_adds_a_case_with_default_minutes(client, members):
     meeting = make_meeting(members)
-    case = make_case(family_name="Adams")
+    case = make_case(members, family_name="Adams", levels=["T7"])
     login(client, "coordinator")
     page = text_of(client.get(page_of(meeting)))
     assert "Add a case" in page
@@ -164,15 +170,15 @@ def test_coordinator_adds_a_case_with_default_minutes(client, members):
 def test_the_case_list_offers_only_addable_cases_urgent_first(client, members):
     meeting = make_meeting(members)
     other_meeting = make_meeting(members, title="Other board", starts_at=future(14))
-    make_case(family_name="Routine")
-    make_case(family_name="Drafty", status="draft")
-    make_case(family_name="Urgentone", urgent=True)
-    make_case(family_name="Closedcase", status="closed")
-    held = make_case(family_name="Heldelsewhere")
-    put_on_agenda(other_meeting, held, members)
-    released = make_case(family_name="Fromclosed")
+    make_case(members, family_name="Routine", status="ready")
+    make_case(members, family_name="Drafty", status="draft")
+    make_case(members, family_name="Urgentone", is_urgent=True)
+    make_case(members, family_name="Closedcase", status="closed")
+    held = make_case(members, family_name="Heldelsewhere")
+    add_item(members, other_meeting, held)
+    released = make_case(members, family_name="Fromclosed")
     old_meeting = make_meeting(members, title="Old board", starts_at=future(1))
-    put_on_agenda(old_meeting, released, members)
+    add_item(members, old_meeting, released)
     close_meeting(old_meeting)
     db.session.get(Case, released.id).status = "ready"
     db.session.commit()
@@ -189,8 +195,8 @@ def test_the_case_list_offers_only_addable_cases_urgent_first(client, members):
 def test_adding_a_case_held_by_another_meeting_names_that_meeting(client, members):
     other = make_meeting(members, title="Thursday board", starts_at=utc(2031, 1, 9, 9, 0))
     meeting = make_meeting(members)
-    case = make_case()
-    put_on_agenda(other, case, members)
+    case = make_case(members)
+    add_item(members, other, case)
     login(client, "coordinator")
     response = add_case(client, meeting, case.id)  # a stale list, or a forged request
     assert response.status_code == 409
@@ -205,7 +211,7 @@ def test_adding_a_case_held_by_another_meeting_names_that_meeting(client, member
 
 def test_adding_the_same_case_twice_to_one_meeting_is_refused(client, members):
     meeting = make_meeting(members)
-    case = make_case()
+    case = make_case(members)
     login(client, "coordinator")
     assert add_case(client, meeting, case.id).status_code == 302
     response = add_case(client, meeting, case.id)
@@ -216,8 +222,8 @@ def test_adding_the_same_case_twice_to_one_meeting_is_refused(client, members):
 
 def test_a_case_from_a_closed_meeting_can_be_added_through_the_page(client, members):
     old = make_meeting(members, title="Last week")
-    case = make_case()
-    put_on_agenda(old, case, members)
+    case = make_case(members)
+    add_item(members, old, case)
     close_meeting(old)
     meeting = make_meeting(members, starts_at=future(14))
     login(client, "coordinator")
@@ -237,7 +243,7 @@ def test_a_case_from_a_closed_meeting_can_be_added_through_the_page(client, memb
 )
 def test_bad_add_input_is_explained(client, members, data, message):
     meeting = make_meeting(members)
-    case = make_case()
+    case = make_case(members)
     login(client, "coordinator")
     data = {"case_id": str(case.id), **data}
     response = post_form(client, f"/meetings/{meeting.id}/agenda", data, form_url=page_of(meeting))
@@ -251,7 +257,11 @@ def test_bad_add_input_is_explained(client, members, data, message):
 
 def test_an_urgent_case_added_through_the_page_goes_after_the_urgent_ones(client, members):
     meeting = make_meeting(members)
-    urgent_a, routine, urgent_b = make_case(urgent=True), make_case(), make_case(urgent=True)
+    urgent_a, routine, urgent_b = (
+        make_case(members, is_urgent=True),
+        make_case(members),
+        make_case(members, is_urgent=True),
+    )
     login(client, "coordinator")
     for case in (urgent_a, routine, urgent_b):
         add_case(client, meeting, case.id)
@@ -260,7 +270,7 @@ def test_an_urgent_case_added_through_the_page_goes_after_the_urgent_ones(client
 
 def test_chair_manages_the_agenda_but_cannot_edit_the_meeting(client, members):
     meeting = make_meeting(members, chair="surgeon")
-    case = make_case()
+    case = make_case(members)
     login(client, "surgeon")
     page = text_of(client.get(page_of(meeting)))
     assert "Add a case" in page and "Edit meeting" not in page
@@ -271,9 +281,9 @@ def test_chair_manages_the_agenda_but_cannot_edit_the_meeting(client, members):
 
 def test_other_members_cannot_change_the_agenda(client, members):
     meeting = make_meeting(members, chair="surgeon")
-    case = make_case()
-    item = put_on_agenda(meeting, case, members)
-    waiting = make_case()
+    case = make_case(members)
+    item = add_item(members, meeting, case)
+    waiting = make_case(members)
     login(client, "surgeon2")
     form_url = page_of(meeting)
     attempts = [
@@ -291,7 +301,7 @@ def test_other_members_cannot_change_the_agenda(client, members):
 
 def test_changes_without_a_csrf_token_are_refused(client, members):
     meeting = make_meeting(members)
-    case = make_case()
+    case = make_case(members)
     login(client, "coordinator")
     response = client.post(
         f"/meetings/{meeting.id}/agenda", data={"case_id": case.id, "planned_minutes": "10"}
@@ -302,8 +312,8 @@ def test_changes_without_a_csrf_token_are_refused(client, members):
 
 def test_move_buttons_reorder_the_agenda(client, members):
     meeting = make_meeting(members)
-    a, b, c = make_case(), make_case(), make_case()
-    items = [put_on_agenda(meeting, case, members) for case in (a, b, c)]
+    a, b, c = make_case(members), make_case(members), make_case(members)
+    items = [add_item(members, meeting, case) for case in (a, b, c)]
     login(client, "coordinator")
     page = text_of(client.get(page_of(meeting)))
     # No "up" for the first row, no "down" for the last.
@@ -330,7 +340,7 @@ def test_move_buttons_reorder_the_agenda(client, members):
 
 def test_planned_minutes_are_changed_per_item(client, members):
     meeting = make_meeting(members)
-    items = [put_on_agenda(meeting, make_case(), members) for _ in range(2)]
+    items = [add_item(members, meeting) for _ in range(2)]
     login(client, "coordinator")
     url = f"/meetings/items/{items[1].id}/minutes"
     response = post_form(client, url, {"minutes": "25"}, form_url=page_of(meeting))
@@ -350,9 +360,9 @@ def test_planned_minutes_are_changed_per_item(client, members):
 
 def test_remove_is_offered_and_allowed_only_for_waiting_items(client, members):
     meeting = make_meeting(members)
-    waiting_case, started_case = make_case(), make_case()
-    waiting = put_on_agenda(meeting, waiting_case, members)
-    started = put_on_agenda(meeting, started_case, members)
+    waiting_case, started_case = make_case(members), make_case(members)
+    waiting = add_item(members, meeting, waiting_case)
+    started = add_item(members, meeting, started_case)
     started.status = "discussing"
     db.session.commit()
     login(client, "coordinator")
@@ -377,9 +387,9 @@ def test_remove_is_offered_and_allowed_only_for_waiting_items(client, members):
 
 def test_order_urgent_first_button(client, members):
     meeting = make_meeting(members)
-    a, b, c = make_case(), make_case(), make_case()
+    a, b, c = make_case(members), make_case(members), make_case(members)
     for case in (a, b, c):
-        put_on_agenda(meeting, case, members)
+        add_item(members, meeting, case)
     db.session.get(Case, c.id).is_urgent = True
     db.session.commit()
     login(client, "coordinator")
@@ -393,8 +403,8 @@ def test_order_urgent_first_button(client, members):
 
 def test_a_closed_meeting_shows_no_controls_and_refuses_changes(client, members):
     meeting = make_meeting(members)
-    case = make_case()
-    item = put_on_agenda(meeting, case, members)
+    case = make_case(members)
+    item = add_item(members, meeting, case)
     close_meeting(meeting)
     login(client, "coordinator")
     page = text_of(client.get(page_of(meeting)))
@@ -403,7 +413,7 @@ def test_a_closed_meeting_shows_no_controls_and_refuses_changes(client, members)
     response = post_form(
         client,
         f"/meetings/{meeting.id}/agenda",
-        {"case_id": make_case().id, "planned_minutes": "10"},
+        {"case_id": make_case(members).id, "planned_minutes": "10"},
         form_url=page_of(meeting),
     )
     assert response.status_code == 409
@@ -422,3 +432,33 @@ def test_switching_member_changes_what_the_page_offers(client, members):
     logout(client)
     login(client, "physio")
     assert "Edit meeting" not in text_of(client.get(page_of(meeting)))
+
+
+def test_closing_frees_unfinished_cases_for_the_next_meeting(client, members):
+    meeting = make_meeting(members)
+    waiting = add_item(members, meeting=meeting, case=make_case(members, status="ready"))
+    login(client, "surgeon")  # the chair
+    response = post_form(
+        client, f"/meetings/{meeting.id}/close", {}, form_url=f"/meetings/{meeting.id}"
+    )
+    assert response.status_code == 302
+    page = text_of(client.get(response.headers["Location"]))
+    assert "The meeting is closed. 1 case(s) not reached" in page
+    assert "Close the meeting" not in page
+    db.session.expire_all()
+    assert (meeting.status, waiting.status, waiting.is_active) == ("closed", "not_reached", False)
+    assert waiting.case.status == "ready"
+    # The case may now go on the next meeting's agenda.
+    later = make_meeting(members, title="Next board")
+    assert add_item(members, meeting=later, case=waiting.case).is_active
+
+
+def test_only_the_chair_or_a_coordinator_closes_a_meeting(client, members):
+    meeting = make_meeting(members)
+    login(client, "oncologist")
+    response = post_form(
+        client, f"/meetings/{meeting.id}/close", {}, form_url=f"/meetings/{meeting.id}"
+    )
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert meeting.status == "scheduled"

@@ -11,21 +11,21 @@ from app.cases.models import Case
 from app.extensions import db
 from app.meetings import services
 from app.meetings.models import AgendaItem, Meeting
-from tests.meetings.factories import (
+from tests.factories import (
+    add_item,
     agenda_order,
     close_meeting,
     future,
     make_case,
     make_meeting,
-    put_on_agenda,
 )
 
 
 def test_adding_puts_the_case_at_the_end_and_marks_it_on_agenda(app, members):
     meeting = make_meeting(members)
-    first, second = make_case(), make_case()
-    item = put_on_agenda(meeting, first, members, minutes=15)
-    put_on_agenda(meeting, second, members)
+    first, second = make_case(members), make_case(members)
+    item = add_item(members, meeting, first, minutes=15)
+    add_item(members, meeting, second)
     assert agenda_order(meeting.id) == [first.id, second.id]
     db.session.expire_all()
     assert db.session.get(Case, first.id).status == "on_agenda"
@@ -40,13 +40,13 @@ def test_adding_puts_the_case_at_the_end_and_marks_it_on_agenda(app, members):
 def test_urgent_case_goes_after_the_last_urgent_one(app, members):
     meeting = make_meeting(members)
     routine_a, urgent_a, routine_b, urgent_b = (
-        make_case(),
-        make_case(urgent=True),
-        make_case(),
-        make_case(urgent=True),
+        make_case(members),
+        make_case(members, is_urgent=True),
+        make_case(members),
+        make_case(members, is_urgent=True),
     )
     for case in (routine_a, urgent_a, routine_b, urgent_b):
-        put_on_agenda(meeting, case, members)
+        add_item(members, meeting, case)
     assert agenda_order(meeting.id) == [urgent_a.id, urgent_b.id, routine_a.id, routine_b.id]
     positions = [item.position for item in db.session.get(Meeting, meeting.id).items]
     assert positions == [1, 2, 3, 4]
@@ -55,11 +55,11 @@ def test_urgent_case_goes_after_the_last_urgent_one(app, members):
 def test_the_same_case_cannot_be_added_twice(app, members):
     first_meeting = make_meeting(members, title="First board")
     second_meeting = make_meeting(members, title="Second board", starts_at=future(14))
-    case = make_case()
-    item = put_on_agenda(first_meeting, case, members)
+    case = make_case(members)
+    item = add_item(members, first_meeting, case)
     for meeting in (second_meeting, first_meeting):
         with pytest.raises(services.CaseAlreadyOnAgenda) as refused:
-            put_on_agenda(meeting, case, members)
+            add_item(members, meeting, case)
         assert refused.value.item.id == item.id
         assert refused.value.item.meeting.title == "First board"
     assert agenda_order(second_meeting.id) == []
@@ -69,7 +69,7 @@ def test_the_same_case_cannot_be_added_twice(app, members):
 def test_partial_unique_index_refuses_a_second_active_item(app, members):
     first_meeting = make_meeting(members)
     second_meeting = make_meeting(members, starts_at=future(14))
-    case = make_case()
+    case = make_case(members)
     db.session.add(AgendaItem(meeting_id=first_meeting.id, case_id=case.id, position=1))
     db.session.commit()
     db.session.add(AgendaItem(meeting_id=second_meeting.id, case_id=case.id, position=1))
@@ -85,32 +85,32 @@ def test_partial_unique_index_refuses_a_second_active_item(app, members):
 
 def test_a_case_from_a_closed_meeting_can_go_on_a_new_agenda(app, members):
     old_meeting = make_meeting(members, title="Last week")
-    case = make_case()
-    put_on_agenda(old_meeting, case, members)
+    case = make_case(members)
+    add_item(members, old_meeting, case)
     close_meeting(old_meeting)
     new_meeting = make_meeting(members, starts_at=future(14))
-    item = put_on_agenda(new_meeting, case, members)
+    item = add_item(members, new_meeting, case)
     assert item.is_active
     assert services.active_item_for_case(case.id).id == item.id
 
 
 def test_closed_meeting_and_closed_case_are_refused(app, members):
     meeting = make_meeting(members)
-    closed_case = make_case(status="closed")
+    closed_case = make_case(members, status="closed")
     with pytest.raises(services.ChangeRefused, match="This case is closed"):
-        put_on_agenda(meeting, closed_case, members)
+        add_item(members, meeting, closed_case)
     meeting.status = "closed"
     db.session.commit()
     with pytest.raises(services.ChangeRefused, match="This meeting is closed"):
-        put_on_agenda(meeting, make_case(), members)
+        add_item(members, meeting)
     assert agenda_order(meeting.id) == []
 
 
 def test_planned_minutes_must_be_within_range(app, members):
     meeting = make_meeting(members)
     with pytest.raises(services.ChangeRefused, match="between 1 and 120"):
-        put_on_agenda(meeting, make_case(), members, minutes=121)
-    item = put_on_agenda(meeting, make_case(), members)
+        add_item(members, meeting, make_case(members), minutes=121)
+    item = add_item(members, meeting)
     with pytest.raises(services.ChangeRefused, match="between 1 and 120"):
         services.set_planned_minutes(item=item, minutes=0, author=members["coordinator"])
     services.set_planned_minutes(item=item, minutes=25, author=members["coordinator"])
@@ -120,22 +120,22 @@ def test_planned_minutes_must_be_within_range(app, members):
 
 def test_removing_frees_the_case_and_closes_the_gap(app, members):
     meeting = make_meeting(members)
-    cases = [make_case() for _ in range(3)]
-    items = [put_on_agenda(meeting, case, members) for case in cases]
+    cases = [make_case(members) for _ in range(3)]
+    items = [add_item(members, meeting, case) for case in cases]
     services.remove_from_agenda(item=items[1], author=members["coordinator"])
     assert agenda_order(meeting.id) == [cases[0].id, cases[2].id]
     assert [item.position for item in db.session.get(Meeting, meeting.id).items] == [1, 2]
     assert db.session.get(Case, cases[1].id).status == "ready"
     assert services.active_item_for_case(cases[1].id) is None
     # Freed: it may come back, to this meeting or another.
-    put_on_agenda(meeting, db.session.get(Case, cases[1].id), members)
+    add_item(members, meeting, db.session.get(Case, cases[1].id))
     assert agenda_order(meeting.id) == [cases[0].id, cases[2].id, cases[1].id]
 
 
 def test_only_a_waiting_item_can_be_removed(app, members):
     meeting = make_meeting(members)
-    case = make_case()
-    item = put_on_agenda(meeting, case, members)
+    case = make_case(members)
+    item = add_item(members, meeting, case)
     item.status = "discussing"
     db.session.commit()
     with pytest.raises(services.ChangeRefused, match="still waiting"):
@@ -145,8 +145,8 @@ def test_only_a_waiting_item_can_be_removed(app, members):
 
 def test_move_and_order_urgent_first_keep_the_order_within_groups(app, members):
     meeting = make_meeting(members)
-    cases = [make_case() for _ in range(4)]
-    items = [put_on_agenda(meeting, case, members) for case in cases]
+    cases = [make_case(members) for _ in range(4)]
+    items = [add_item(members, meeting, case) for case in cases]
     coordinator = members["coordinator"]
     assert services.move_item(item=items[0], direction="up", author=coordinator) is False
     assert services.move_item(item=items[3], direction="down", author=coordinator) is False
@@ -166,8 +166,8 @@ def test_move_and_order_urgent_first_keep_the_order_within_groups(app, members):
 
 def test_every_change_is_audited_with_ids_and_field_names_only(app, members):
     meeting = make_meeting(members)
-    case = make_case(family_name="Privatename", question="Very private clinical question")
-    item = put_on_agenda(meeting, case, members)
+    case = make_case(members, family_name="Privatename", question="Very private clinical question")
+    item = add_item(members, meeting, case)
     coordinator = members["coordinator"]
     services.set_planned_minutes(item=item, minutes=20, author=coordinator)
     services.order_urgent_first(meeting=db.session.get(Meeting, meeting.id), author=coordinator)
@@ -184,15 +184,28 @@ def test_every_change_is_audited_with_ids_and_field_names_only(app, members):
     assert "Privatename" not in text and "private" not in text and "SYN-" not in text
 
 
-def test_a_simultaneous_add_caught_by_the_index_names_the_winner(app, members):
-    """The other coordinator's add commits between our check and our insert."""
+@pytest.mark.parametrize(
+    "marks_case", [False, True], ids=["caught-by-the-index", "caught-by-the-case-version"]
+)
+def test_a_simultaneous_add_names_the_winner(app, members, marks_case):
+    """The other coordinator's add commits between our check and our insert.
+
+    Either it only inserted its item (the partial unique index refuses ours), or it also
+    marked the case, as the service does (the case's lock version refuses ours).
+    """
     ours = make_meeting(members, title="Our board")
     theirs = make_meeting(members, title="Their board", starts_at=future(14))
-    case = make_case()
+    case = make_case(members)
     case_id, their_meeting_id = case.id, theirs.id
 
     def competitor(session, flush_context, instances):
         with db.engine.connect() as other:
+            if marks_case:
+                other.execute(
+                    update(Case)
+                    .where(Case.id == case_id)
+                    .values(status="on_agenda", lock_version=Case.lock_version + 1)
+                )
             other.execute(
                 insert(AgendaItem).values(
                     meeting_id=their_meeting_id,
@@ -207,39 +220,6 @@ def test_a_simultaneous_add_caught_by_the_index_names_the_winner(app, members):
 
     event.listen(db.session(), "before_flush", competitor, once=True)
     with pytest.raises(services.CaseAlreadyOnAgenda) as refused:
-        put_on_agenda(ours, case, members)
-    assert refused.value.item.meeting_id == their_meeting_id
-    assert agenda_order(ours.id) == []
-
-
-def test_a_simultaneous_add_caught_by_the_case_version_names_the_winner(app, members):
-    """As above, but the competitor also marked the case (as the service does)."""
-    ours = make_meeting(members, title="Our board")
-    theirs = make_meeting(members, title="Their board", starts_at=future(14))
-    case = make_case()
-    case_id, their_meeting_id = case.id, theirs.id
-
-    def competitor(session, flush_context, instances):
-        with db.engine.connect() as other:
-            other.execute(
-                update(Case)
-                .where(Case.id == case_id)
-                .values(status="on_agenda", lock_version=Case.lock_version + 1)
-            )
-            other.execute(
-                insert(AgendaItem).values(
-                    meeting_id=their_meeting_id,
-                    case_id=case_id,
-                    position=1,
-                    planned_minutes=10,
-                    status="pending",
-                    is_active=True,
-                )
-            )
-            other.commit()
-
-    event.listen(db.session(), "before_flush", competitor, once=True)
-    with pytest.raises(services.CaseAlreadyOnAgenda) as refused:
-        put_on_agenda(ours, case, members)
+        add_item(members, ours, case)
     assert refused.value.item.meeting_id == their_meeting_id
     assert agenda_order(ours.id) == []

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from app.extensions import db
 from app.timestamps import utcnow
-from tests.meetings.factories import close_meeting, make_case, make_meeting, put_on_agenda
+from tests.factories import add_item, close_meeting, make_case, make_meeting
 from tests.support import count_queries, login, text_of
 
 
@@ -17,9 +17,9 @@ def test_upcoming_soonest_first_and_past_latest_first(client, members):
     make_meeting(members, title="Long-ago board", starts_at=now - timedelta(days=60))
     recent = make_meeting(members, title="Recent board", starts_at=now - timedelta(days=7))
     close_meeting(recent)
-    urgent, routine = make_case(urgent=True), make_case()
-    put_on_agenda(soon, urgent, members)
-    put_on_agenda(soon, routine, members)
+    urgent, routine = make_case(members, is_urgent=True), make_case(members)
+    add_item(members, soon, urgent)
+    add_item(members, soon, routine)
     login(client, "oncologist")
     page = text_of(client.get("/meetings/"))
     upcoming = page[page.index("<h2>Upcoming</h2>") : page.index("<h2>Past</h2>")]
@@ -51,7 +51,7 @@ def test_query_count_does_not_grow_with_meetings_or_items(client, members):
             days = index + 1 if index % 2 else -(index + 1)
             meeting = make_meeting(members, starts_at=utcnow() + timedelta(days=days))
             for _ in range(2):
-                put_on_agenda(meeting, make_case(urgent=index % 3 == 0), members)
+                add_item(members, meeting, make_case(members, is_urgent=index % 3 == 0))
         db.session.commit()
 
     add_meetings(2)

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.editing import StaleEdit
 from app.extensions import db
 from app.meetings import services
 from app.meetings.models import Meeting
 from app.timestamps import utcnow
-from tests.meetings.factories import make_meeting, utc
+from tests.factories import make_meeting, utc
 from tests.support import login, logout, post_form, text_of
 
 NEW = "/meetings/new"
@@ -250,7 +251,7 @@ def test_update_meeting_service_refuses_an_old_version(app, members):
     services.update_meeting(
         meeting=meeting, base_lock_version=old, author=members["coordinator"], title="Changed"
     )
-    with pytest.raises(services.StaleEdit):
+    with pytest.raises(StaleEdit):
         services.update_meeting(
             meeting=meeting, base_lock_version=old, author=members["coordinator"], title="Lost"
         )

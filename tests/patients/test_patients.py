@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import event, func, insert, select
 
 from app.audit.models import AuditEvent
+from app.editing import StaleEdit
 from app.extensions import db
 from app.patients.models import Patient
-from app.patients.services import DuplicateMRN, StaleEdit, register_patient, update_patient
+from app.patients.services import DuplicateMRN, register_patient, update_patient
+from tests.factories import make_case
 from tests.support import login, post_form, text_of
 
 NEW = {
@@ -203,19 +205,14 @@ def test_two_registrations_racing_for_one_mrn(app, members):
 
 
 def test_patient_page_shows_identifiers_and_cases_and_is_audited(client, members):
-    from app.cases.services import open_case
-
     patient = register(members)
-    case = open_case(
+    case = make_case(
+        members,
         patient=patient,
         question="SBRT or conventional radiotherapy?",
         primary_site="prostate",
         histology="",
         levels=["S3"],
-        is_urgent=False,
-        suspected_mscc=False,
-        referring_clinician="Dr Referrer",
-        author=members["surgeon"],
     )
     login(client, "physio")
     response = client.get(f"/patients/{patient.id}")

@@ -1,8 +1,8 @@
 """Initial schema: members, patients, cases, presentations, catalogue, meetings, decisions, audit
 
-Revision ID: e8bd92a65299
+Revision ID: b0d196492693
 Revises: 
-Create Date: 2026-11-27 01:39:32.969904
+Create Date: 2026-11-27 02:25:17.405521
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'e8bd92a65299'
+revision = 'b0d196492693'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -159,6 +159,16 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_agenda_item_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_agenda_item_meeting_id'), ['meeting_id'], unique=False)
         batch_op.create_index('uq_agenda_item_active_case', ['case_id'], unique=True, sqlite_where=sa.text('is_active'), postgresql_where=sa.text('is_active'))
+
+    op.create_table('audit_event_patient',
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('patient_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['audit_event.id'], name=op.f('fk_audit_event_patient_event_id_audit_event')),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], name=op.f('fk_audit_event_patient_patient_id_patient')),
+    sa.PrimaryKeyConstraint('event_id', 'patient_id', name=op.f('pk_audit_event_patient'))
+    )
+    with op.batch_alter_table('audit_event_patient', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_event_patient_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('presentation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -346,6 +356,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_presentation_case_id'))
 
     op.drop_table('presentation')
+    with op.batch_alter_table('audit_event_patient', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_event_patient_patient_id'))
+
+    op.drop_table('audit_event_patient')
     with op.batch_alter_table('agenda_item', schema=None) as batch_op:
         batch_op.drop_index('uq_agenda_item_active_case', sqlite_where=sa.text('is_active'), postgresql_where=sa.text('is_active'))
         batch_op.drop_index(batch_op.f('ix_agenda_item_meeting_id'))
