@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "app.meetings.models",
     "app.decisions.models",
     "app.audit.models",
+    "app.assessment.models",
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -44,6 +44,18 @@ class Case(db.Model):
     # Optimistic lock: an edit based on an older version is refused, never silently applied.
     lock_version: Mapped[int] = mapped_column(Integer)
     __mapper_args__ = {"version_id_col": lock_version}
+
+    # Urgency pathway (REFERENCE §9.5 item 4, R17–R19): when each step happened.
+    # Neurological symptoms or signs set the 24-hour MRI target; without them it is 1 week (R18).
+    has_neurological_signs: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    symptom_onset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mri_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mri_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dexamethasone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    board_decision_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    treatment_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     patient: Mapped[Patient] = relationship()
     created_by: Mapped[User | None] = relationship()

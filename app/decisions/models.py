@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     ForeignKey,
@@ -97,6 +98,11 @@ class Plan(db.Model):
     intent: Mapped[str] = mapped_column(String(16))
     rationale: Mapped[str] = mapped_column(Text, default="")
     amendment_reason: Mapped[str | None] = mapped_column(Text)
+    # Concordance with the catalogue's documented indications and the NOMS suggestion, as
+    # checked when the plan was last saved: a list of departures (empty = concordant).
+    departures: Mapped[list | None] = mapped_column(JSON)
+    # Required to sign a plan with departures; kept with the plan.
+    departure_reason: Mapped[str | None] = mapped_column(Text)
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
