@@ -26,6 +26,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) catalogue sync
+	$(FLASK) radiosensitivity seed
 	$(FLASK) seed-demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -74,6 +74,10 @@ def _configure_sqlite(dbapi_connection, connection_record):
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
+    from app.assessment.fitness_views import bp as fitness_bp
+    from app.assessment.radiosensitivity_views import bp as radiosensitivity_bp
+    from app.assessment.urgency_views import bp as urgency_bp
+    from app.assessment.views import bp as assessment_bp
     from app.cases.views import bp as cases_bp
     from app.catalogue.views import bp as catalogue_bp
     from app.decisions.views import bp as decisions_bp
@@ -88,6 +92,10 @@ def _register_blueprints(app: Flask) -> None:
         catalogue_bp,
         meetings_bp,
         decisions_bp,
+        assessment_bp,
+        radiosensitivity_bp,
+        fitness_bp,
+        urgency_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)
@@ -116,11 +124,13 @@ def _register_error_pages(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from app.accounts.cli import users_cli
+    from app.assessment.cli import radiosensitivity_cli
     from app.catalogue.cli import catalogue_cli
     from app.seed import seed_demo_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(catalogue_cli)
+    app.cli.add_command(radiosensitivity_cli)
     app.cli.add_command(seed_demo_command)
 
 

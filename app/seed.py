@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.accounts.services import create_member, find_by_username
+from app.assessment.radiosensitivity import seed_radiosensitivity
 from app.catalogue.services import sync_catalogue
 from app.clinical.vocabulary import SPECIALTIES, label
 from app.extensions import db
@@ -299,6 +300,7 @@ def seed_demo_command():
     """Create the demo team, patients and meetings (idempotent) and print the logins."""
     sync_catalogue()
     members = _ensure_members()
+    seed_radiosensitivity()
     db.session.commit()
     if db.session.scalar(select(Meeting).where(Meeting.title == UPCOMING_TITLE)) is None:
         _seed_board(members)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.accounts.services import create_member
+from app.assessment.radiosensitivity import current_entries, seed_radiosensitivity
 from app.audit.models import AuditEvent
 from app.cases.models import Case
 from app.cases.services import add_presentation, mark_ready, open_case
@@ -55,6 +56,7 @@ class Scene:
     opinion_author: User
     target: User
     mrns: tuple[str, ...]
+    radiosensitivity_lineage_id: int
 
 
 def build_scene(members: dict) -> Scene:
@@ -132,6 +134,7 @@ def build_scene(members: dict) -> Scene:
     target = create_member(
         username=f"target{number}", full_name=f"Tara Target {number}", password=PASSWORD
     )
+    seed_radiosensitivity(author=members["admin"])
     db.session.commit()
     return Scene(
         patient=patients[0],
@@ -146,6 +149,7 @@ def build_scene(members: dict) -> Scene:
         opinion_author=members["oncologist"],
         target=target,
         mrns=tuple(patient.mrn for patient in patients),
+        radiosensitivity_lineage_id=current_entries()[0].lineage_id,
     )
 
 
@@ -173,6 +177,8 @@ def url_values(endpoint: str, arguments, scene: Scene) -> dict:
             values[name] = "sbrt"
         elif name == "filename":
             values[name] = "board.css"
+        elif name == "lineage_id":
+            values[name] = scene.radiosensitivity_lineage_id
         else:
             raise AssertionError(f"{endpoint}: no test value for the URL argument {name!r}")
     return values

@@ -43,6 +43,11 @@ def may_give_opinion(user) -> bool:
     return has_specialty(user)
 
 
+def may_record_choice(user) -> bool:
+    """A member with a clinical specialty or a coordinator records a choice left to the board."""
+    return bool(user.is_authenticated and (user.specialty or user.is_coordinator))
+
+
 def require(predicate):
     """Decorate a view: log in first, then 403 unless `predicate(current_user)` holds."""
 

@@ -286,12 +286,12 @@ def search_cases(search: CaseSearch):
 
 
 def cases_of(patient: Patient) -> list[Case]:
-    """A patient's cases, newest first."""
+    """A patient's cases: urgent first, then newest first."""
     return list(
         db.session.scalars(
             select(Case)
             .where(Case.patient_id == patient.id)
-            .order_by(Case.created_at.desc(), Case.id.desc())
+            .order_by(Case.is_urgent.desc(), Case.created_at.desc(), Case.id.desc())
         )
     )
 

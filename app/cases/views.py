@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.accounts.permissions import check, has_specialty, may_present_as, require
+from app.assessment.urgency import case_pathway
+from app.assessment.views import scores_section
 from app.audit.services import record_view
 from app.cases.forms import (
     CaseForm,
@@ -133,6 +135,8 @@ def show_case(case_id: int):
         entries=entry_counts([case.id])[case.id],
         history=board_history(case),
         ready_form=MarkReadyForm(),
+        urgency=case_pathway(case),
+        **scores_section(case, presentations),
     )
     # Recorded after rendering: the commit would otherwise expire what the page shows.
     record_view("case", case.id, patient_id=case.patient_id)

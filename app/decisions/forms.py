@@ -324,7 +324,16 @@ def opinion_form_data(opinion) -> dict:
 
 
 class SignPlanForm(FlaskForm):
+    """Signing a draft; a plan that departs from the documented indications needs a reason."""
+
     lock_version = HiddenField(validators=[DataRequired("The form lost its plan version.")])
+    departure_reason = TextAreaField(
+        "Reason for departing from the documented indications",
+        validators=[Length(max=5000)],
+    )
+
+    # Whether a reason is required depends on the plan's departures, checked when signing.
+    REASON_NEEDED = "Give the reason for departing from the documented indications before signing."
 
 
 class AmendPlanForm(FlaskForm):

@@ -11,9 +11,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.models import User
+from app.assessment.services import case_assessment
 from app.audit.services import record
 from app.cases.models import Case
 from app.catalogue.models import TreatmentOption, TreatmentOptionVersion
+from app.clinical.assessment import Assessment
+from app.clinical.concordance import Concordance, check_plan
+from app.clinical.indications import PlanContext
 from app.clinical.vocabulary import PLAN_INTENTS, SPECIALTIES
 from app.decisions.models import Action, Opinion, OpinionChoice, Plan, PlanDissent, PlanStep
 from app.editing import StaleEdit, check_version
@@ -31,6 +35,26 @@ class PlanLocked(Exception):
 
     def __init__(self, plan: Plan):
         super().__init__(f"plan {plan.id} is signed and locked")
+        self.plan = plan
+
+
+class DepartureReasonNeeded(Exception):
+    """A plan that departs from the documented indications is signed only with a reason."""
+
+    def __init__(self, plan: Plan):
+        super().__init__(f"plan {plan.id} departs from the documented indications: give a reason")
+        self.plan = plan
+
+
+class DeparturesChanged(Exception):
+    """Checked again at signing, the plan departs differently from what the signer was shown.
+
+    The case's inputs changed after the plan was saved. The new result is stored with the plan
+    (its lock version moves), so the page can show it and the signer decide again.
+    """
+
+    def __init__(self, plan: Plan):
+        super().__init__(f"plan {plan.id}: the departures changed since it was saved")
         self.plan = plan
 
 
@@ -277,6 +301,53 @@ def _current_option_versions(codes: Iterable[str]) -> dict[str, TreatmentOptionV
     return found
 
 
+# Concordance of the plan with the documented indications and the NOMS suggestion
+
+
+def plan_context(item: AgendaItem) -> PlanContext:
+    """The case's facts a plan on `item` is checked against: its assessment as it stands now,
+    with the item's fitness judgement."""
+    return context_of(case_assessment(item.case, item=item))
+
+
+def context_of(assessment: Assessment) -> PlanContext:
+    """The facts the concordance check reads, taken from a case's assessment."""
+    index = assessment.index_lesion
+    sins = index.sins if index is not None else None
+    grades = [lesion.escc_grade for lesion in assessment.lesions]
+    # A second compression site can be ruled out only when every lesion has its grade.
+    compression = (
+        tuple(lesion.level for lesion in assessment.lesions if lesion.escc_grade in ("2", "3"))
+        if grades and None not in grades
+        else None
+    )
+    suggestion = assessment.noms
+    return PlanContext(
+        escc_grade=assessment.escc_grade,
+        escc_group=assessment.escc_group,
+        compression_levels=compression,
+        sins_total=sins.total if sins is not None else None,
+        sins_category=sins.category if sins is not None else None,
+        radiosensitive=assessment.radiosensitive,
+        mechanical=assessment.mechanical,
+        fitness=dict(assessment.fitness) if assessment.fitness is not None else None,
+        tokuhashi_total=assessment.tokuhashi.total if assessment.tokuhashi else None,
+        tokuhashi_category=assessment.tokuhashi.category if assessment.tokuhashi else None,
+        tomita_total=assessment.tomita.total if assessment.tomita else None,
+        tomita_category=assessment.tomita.category if assessment.tomita else None,
+        # ASIA read letter for letter when no Frankel grade is recorded (REFERENCE §6.5 [I]).
+        frankel=assessment.tokuhashi_frankel,
+        noms_options=suggestion.options if suggestion is not None else None,
+        noms_rules=dict(suggestion.rules_by_option) if suggestion is not None else {},
+        noms_missing=tuple(assessment.noms_missing),
+    )
+
+
+def check_concordance(item: AgendaItem, step_codes: Iterable[str]) -> Concordance:
+    """Check plan steps (option codes in order) against the case of `item` as it stands now."""
+    return check_plan(list(step_codes), plan_context(item))
+
+
 # The agreed plan
 
 
@@ -307,6 +378,8 @@ def save_plan(
     new_dissents = _checked_dissents(dissents)
     new_actions = _checked_actions(actions)
     rationale = (rationale or "").strip()
+    concordance = check_concordance(item, (code for code, _ in steps))
+    departures = concordance.as_json()
 
     plan = current_plan(item)
     if plan is not None and plan.is_signed:
@@ -322,6 +395,7 @@ def save_plan(
             rationale=rationale,
             created_by_id=author.id,
             updated_by_id=author.id,
+            departures=departures,
         )
         db.session.add(plan)
         changed = ["intent", "rationale", "steps", "dissents", "actions"]
@@ -341,7 +415,11 @@ def save_plan(
             if before != after
         ]
         if not changed:
-            return plan
+            if plan.departures == departures:
+                return plan
+            # Nothing typed changed, but the case did: saving again stores the new check.
+            changed = ["departures"]
+        plan.departures = departures
         plan.intent = intent
         plan.rationale = rationale
         plan.updated_by_id = author.id
@@ -372,6 +450,7 @@ def save_plan(
             lock_version=plan.lock_version,
             options=[code for code, _ in steps],
             fields=changed,
+            concordant=concordance.is_concordant,
         )
         db.session.commit()
     except (StaleDataError, IntegrityError) as error:
@@ -445,15 +524,33 @@ def _merged_actions(existing: list[Action], given: list[dict], rows: list[tuple]
     return merged
 
 
-def sign_plan(*, plan: Plan, author: User, base_lock_version: int) -> Plan:
-    """Sign the draft: it is locked from now on, and the item and case count as discussed."""
+def sign_plan(
+    *, plan: Plan, author: User, base_lock_version: int, departure_reason: str | None = None
+) -> Plan:
+    """Sign the draft: it is locked from now on, and the item and case count as discussed.
+
+    The plan is checked again against the case as it stands now. Raises DeparturesChanged
+    (after storing the new result) when it departs differently from what was shown, and
+    DepartureReasonNeeded when it departs and no reason is given; nothing is signed then.
+    """
     if plan.is_signed:
         raise PlanLocked(plan)
     check_version(plan, base_lock_version)
     if not plan.steps:
         raise ValueError("steps: a plan needs at least one step before it can be signed")
     item = plan.item
+    concordance = check_concordance(item, (step.option_version.code for step in plan.steps))
+    shown = [entry for entry in plan.departures or [] if entry.get("kind") != "not_checked"]
+    if [entry.as_dict() for entry in concordance.departures] != shown:
+        _store_departures(plan, item, author, concordance)
+        raise DeparturesChanged(plan)
+    reason = (departure_reason or "").strip()
+    if concordance.departures and not reason:
+        raise DepartureReasonNeeded(plan)
     now = utcnow()
+    # Notes of what could not be checked may have changed; they need no decision.
+    plan.departures = concordance.as_json()
+    plan.departure_reason = reason if concordance.departures else None
     plan.status = "signed"
     plan.signed_by_id = author.id
     plan.signed_at = now
@@ -472,12 +569,37 @@ def sign_plan(*, plan: Plan, author: User, base_lock_version: int) -> Plan:
             author,
             lock_version=plan.lock_version,
             options=[step.option_version.code for step in plan.steps],
+            concordant=concordance.is_concordant,
+            has_departure_reason=bool(plan.departure_reason),
         )
         db.session.commit()
     except StaleDataError as error:
         db.session.rollback()
         raise StaleEdit(current_plan(item)) from error
     return plan
+
+
+def _store_departures(plan: Plan, item: AgendaItem, author: User, result: Concordance) -> None:
+    """Store a new concordance result on a draft, as a change of the plan by `author`."""
+    plan.departures = result.as_json()
+    plan.updated_by_id = author.id
+    plan.updated_at = utcnow()
+    try:
+        db.session.flush()
+        _record(
+            "changed",
+            "plan",
+            plan,
+            item,
+            author,
+            lock_version=plan.lock_version,
+            fields=["departures"],
+            concordant=result.is_concordant,
+        )
+        db.session.commit()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise StaleEdit(current_plan(item)) from error
 
 
 def amend_plan(*, plan: Plan, author: User, reason: str) -> Plan:
@@ -507,6 +629,11 @@ def amend_plan(*, plan: Plan, author: User, reason: str) -> Plan:
         amends_id=plan.id,
         created_by_id=author.id,
         updated_by_id=author.id,
+        # The reason for departing stays with the plan; the check runs again on today's case.
+        departure_reason=plan.departure_reason,
+        departures=check_concordance(
+            item, (step.option_version.code for step in plan.steps)
+        ).as_json(),
         # The same option versions: the amendment starts from exactly what was signed.
         steps=[
             PlanStep(position=s.position, option_version_id=s.option_version_id, details=s.details)

@@ -20,13 +20,23 @@ from app.decisions.forms import (
     opinion_form_data,
     plan_form_data,
 )
-from app.decisions.services import OpinionConflict, PlanLocked
+from app.decisions.services import (
+    DepartureReasonNeeded,
+    DeparturesChanged,
+    OpinionConflict,
+    PlanLocked,
+)
 from app.editing import StaleEdit
 from app.extensions import db
 from app.timestamps import board_today
 
 LOCKED_MESSAGE = (
     "This plan is signed and locked. Amend it to make changes: the signed version is kept."
+)
+DEPARTURES_CHANGED = (
+    "The plan was not signed: checked again against the case as it stands now, it departs "
+    "differently from the list you were shown (the case's inputs changed since the plan was "
+    "saved). Read the departures below and sign again."
 )
 
 bp = Blueprint("decisions", __name__, template_folder="templates")
@@ -54,10 +64,16 @@ def _option_choices() -> list[tuple[str, str]]:
     return [(version.code, version.name) for version in current_versions()]
 
 
-def _render_item(item, *, status: int = 200, **extra):
+def _render_item(item, *, status: int = 200, sign_form: SignPlanForm | None = None, **extra):
     """The item page; the view is recorded after rendering, so the commit reloads nothing."""
     opinions = services.current_opinions(item)
     plans = services.plan_versions(item)
+    plan = plans[0] if plans else None
+    if sign_form is None:
+        # A reason kept from the version this one amends is offered again.
+        sign_form = SignPlanForm(
+            formdata=None, data={"departure_reason": plan.departure_reason if plan else ""}
+        )
     html = render_template(
         "decisions/item.html",
         item=item,
@@ -71,6 +87,7 @@ def _render_item(item, *, status: int = 200, **extra):
         can_record_plan=may_record_plan(current_user, item.meeting),
         can_give_opinion=may_give_opinion(current_user),
         amend_form=AmendPlanForm(formdata=None),
+        sign_form=sign_form,
         **extra,
     )
     return _recorded(html, item, status)
@@ -186,7 +203,7 @@ def edit_plan(item_id: int):
         except ValueError as error:
             form.form_errors.append(str(error))
         else:
-            flash("The plan is saved.", "success")
+            flash(_saved_message(item), "success")
             return redirect(url_for("decisions.show_item", item_id=item.id))
     html = render_template(
         "decisions/plan_form.html",
@@ -198,6 +215,16 @@ def edit_plan(item_id: int):
         locked=locked,
     )
     return _recorded(html, item, 409 if conflict else 200, page="plan_form")
+
+
+def _saved_message(item) -> str:
+    saved = services.current_plan(item)
+    if saved is not None and any(d.get("kind") != "not_checked" for d in saved.departures or []):
+        return (
+            "The plan is saved. It departs from the documented indications or the NOMS "
+            "suggestion: the departures are listed with the plan, and signing needs a reason."
+        )
+    return "The plan is saved."
 
 
 def _plan_form(plan, data):
@@ -246,17 +273,29 @@ def sign_plan(plan_id: int):
     check(may_record_plan(current_user, item.meeting))
     form = SignPlanForm()
     if not form.validate_on_submit():
-        abort(400)
+        if form.lock_version.errors or form.csrf_token.errors:
+            abort(400)
+        return _render_item(item, sign_form=form)
     try:
         base = int(form.lock_version.data)
     except ValueError:
         abort(400)
     try:
-        services.sign_plan(plan=plan, author=_me(), base_lock_version=base)
+        services.sign_plan(
+            plan=plan,
+            author=_me(),
+            base_lock_version=base,
+            departure_reason=form.departure_reason.data,
+        )
     except PlanLocked:
         return _render_item(item, status=409, notice="This plan is already signed.")
     except StaleEdit as stale:
-        return _render_item(item, status=409, sign_conflict=stale.current)
+        return _render_item(item, status=409, sign_conflict=stale.current, sign_form=form)
+    except DeparturesChanged:
+        return _render_item(item, status=409, notice=DEPARTURES_CHANGED, sign_form=form)
+    except DepartureReasonNeeded:
+        form.departure_reason.errors = [SignPlanForm.REASON_NEEDED]
+        return _render_item(item, sign_form=form)
     except ValueError:
         return _render_item(
             item, status=409, notice="Add at least one step to the plan before signing it."
