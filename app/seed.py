@@ -21,7 +21,7 @@ from app.clinical.vocabulary import SPECIALTIES, label
 from app.extensions import db
 from app.meetings.models import Meeting
 from app.patients.models import Patient
-from app.timestamps import board_today, board_zone
+from app.timestamps import board_today, board_zone, utcnow
 
 DEMO_PASSWORD = "tumorboard-demo"  # noqa: S105 - published demo login, synthetic data only
 
@@ -418,6 +418,53 @@ def _seed_board(members: dict[str, User]) -> None:
         reasoning="Unstable (SINS 18) but unfit for surgery; brace for comfort.",
         agrees_with_consensus=True,
     )
+    _seed_assessment(upcoming, members)
+
+
+def _seed_assessment(meeting, members: dict[str, User]) -> None:
+    """What the board has already judged before the meeting: choices, fitness, pathway times."""
+    from app.assessment.fitness import record_fitness
+    from app.assessment.services import case_assessment, record_choice
+    from app.assessment.urgency import record_timeline
+
+    by_mrn = {item.case.patient.mrn: item for item in meeting.items}
+    # Example 6: the board groups ESCC 1c as low grade and gives myeloma a Tomita growth class.
+    myeloma = by_mrn["SYN-0006"].case
+    asked = {choice.kind: choice for choice in case_assessment(myeloma).choices}
+    for kind, value, reason in (
+        ("escc_1c_group", "low", "Cord abutted but not compressed on axial T2."),
+        ("tomita_growth", "moderate", "Treated myeloma responding to therapy."),
+    ):
+        record_choice(
+            case=myeloma, choice=asked[kind], value=value, reason=reason, author=members["surgeon"]
+        )
+    # Example 2: unfit for any surgery; radiotherapy only (REFERENCE §10).
+    record_fitness(
+        item=by_mrn["SYN-0002"],
+        author=members["surgeon"],
+        note="KPS 30, complete paraplegia for 5 days.",
+        fit_for_open_surgery=False,
+        fit_for_mis=False,
+        fit_for_sbrt=False,
+        fit_for_radiotherapy=True,
+    )
+    # The two suspected cord compressions: times of the pathway so far, relative to now.
+    now = utcnow()
+    for mrn, hours in (("SYN-0002", (30, 29, 26, 12)), ("SYN-0005", (20, 19, 18, 4))):
+        case = by_mrn[mrn].case
+        onset, requested, steroids, scanned = (now - timedelta(hours=h) for h in hours)
+        record_timeline(
+            case=case,
+            base_lock_version=case.lock_version,
+            author=members["surgeon"],
+            has_neurological_signs=True,
+            moments={
+                "symptom_onset_at": onset,
+                "mri_requested_at": requested,
+                "dexamethasone_at": steroids,
+                "mri_done_at": scanned,
+            },
+        )
 
 
 def _present(case, demo: DemoPatient, members: dict[str, User]) -> None:

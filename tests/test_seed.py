@@ -67,3 +67,24 @@ def test_every_demo_member_can_log_in(app):
     for username in DEMO_MEMBERS:
         response = login(app.test_client(), username, DEMO_PASSWORD)
         assert response.status_code == 302, username
+
+
+def test_seed_records_the_boards_judgements_so_noms_and_the_pathway_show(app, client):
+    from app.assessment.services import case_assessment
+
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    upcoming = db.session.scalar(select(Meeting).where(Meeting.title == UPCOMING_TITLE))
+    by_mrn = {item.case.patient.mrn: item for item in upcoming.items}
+    # Example 2, judged fit for radiotherapy only: NOMS can be read, and has no surgery in it.
+    paraplegic = by_mrn["SYN-0002"]
+    noms = case_assessment(paraplegic.case, item=paraplegic).noms
+    assert noms is not None
+    assert "cebrt" in noms.options
+    assert not {"separation_surgery", "open_stabilization"} & set(noms.options)
+    # Example 6: the 1c grouping and the Tomita growth class are the board's, so both score.
+    myeloma = case_assessment(by_mrn["SYN-0006"].case)
+    assert myeloma.escc_group == "low"
+    assert myeloma.tomita is not None and myeloma.tomita.total == 4
+    login(client, "oncologist", DEMO_PASSWORD)
+    page = client.get(f"/cases/{paraplegic.case_id}").get_data(as_text=True)
+    assert "Urgency pathway" in page
