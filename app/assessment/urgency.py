@@ -82,7 +82,13 @@ def record_timeline(
             raise ClinicalInputError(field, "cannot be in the future")
     check_version(case, base_lock_version)
     values["has_neurological_signs"] = bool(has_neurological_signs)
-    changed = apply_changes(case, values, URGENCY_FIELDS)
+    fields = URGENCY_FIELDS
+    if has_neurological_signs:
+        # R17: cancer with neurological symptoms or signs is suspected MSCC, an emergency; the
+        # case is flagged so, and sorts with the urgent cases everywhere.
+        values.update(suspected_mscc=True, is_urgent=True)
+        fields = (*URGENCY_FIELDS, "suspected_mscc", "is_urgent")
+    changed = apply_changes(case, values, fields)
     if not changed:
         return []
     record(

@@ -615,7 +615,12 @@ def assess(facts: CaseFacts) -> Assessment:
     kps_shown = ""
     alternatives_kps: tuple[int, ...] = ()
     ambiguous = False
-    if kps is not None:
+    if kps == 0:
+        # KPS 0 / ECOG 5 means the patient has died: Tokuhashi's bands start at KPS 10 [I].
+        notes.append(
+            "KPS 0 (ECOG 5) is recorded: Tokuhashi cannot be scored (its bands start at 10)."
+        )
+    elif kps is not None:
         tokuhashi_kps, kps_shown = kps, f"KPS {kps}"
     elif ecog is not None and ecog == 5:
         # ECOG 5 is KPS 0 (dead): nothing to score.

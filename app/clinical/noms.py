@@ -29,6 +29,9 @@ MECHANICAL: tuple[str, ...] = ("stable", "unstable", "mechanical_pain")
 # R15 is also listed in `rules` whenever a component is dropped for fitness (`dropped`).
 
 
+NOMS_RULES = frozenset(f"R{number}" for number in range(9, 16))
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """Options to put before the board, in the order they would be given; never a decision."""
@@ -139,7 +142,11 @@ def suggest(
     if not surgical and not radiation:
         chosen["best_supportive_care"] = ("R15",)
 
-    rules = {rule for option_rules in chosen.values() for rule in option_rules}
+    # The contract's `rules` are the NOMS rules R9–R15 only; R17 (NICE dexamethasone) stays in
+    # `rules_by_option`, where it explains the corticosteroids.
+    rules = {
+        rule for option_rules in chosen.values() for rule in option_rules if rule in NOMS_RULES
+    }
     if dropped:
         rules.add("R15")
     return Suggestion(

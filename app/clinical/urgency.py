@@ -293,7 +293,7 @@ def pathway(
     )
     suspected_at = moments[clock_field] if clock_field else None
 
-    if neurological:
+    if mscc:
         # R17 [S]: MRI of the whole spine as soon as possible and within 24 h.
         mri = _target(
             code="mri",
@@ -342,14 +342,14 @@ def pathway(
         )
 
     dexamethasone = None
-    if neurological or dexamethasone_at is not None:
+    if mscc or dexamethasone_at is not None:
         after = (
             dexamethasone_at - suspected_at
             if dexamethasone_at is not None and suspected_at is not None
             else None
         )
         dexamethasone = Dexamethasone(
-            expected=neurological, given_at=dexamethasone_at, after_suspicion=after
+            expected=mscc, given_at=dexamethasone_at, after_suspicion=after
         )
 
     return Pathway(

@@ -98,6 +98,7 @@ def test_mri_without_any_clock_start_is_not_started():
 
 def test_without_neurological_signs_the_mri_target_is_one_week():
     result = run(
+        suspected_mscc=False,
         has_neurological_signs=False,
         mri_requested_at=SUSPECTED,
         mri_done_at=SUSPECTED + timedelta(days=7),
@@ -110,6 +111,7 @@ def test_without_neurological_signs_the_mri_target_is_one_week():
 
 def test_without_neurological_signs_a_week_and_a_minute_is_missed():
     result = run(
+        suspected_mscc=False,
         has_neurological_signs=False,
         mri_requested_at=SUSPECTED,
         mri_done_at=SUSPECTED + timedelta(days=7) + MINUTE,
@@ -120,7 +122,10 @@ def test_without_neurological_signs_a_week_and_a_minute_is_missed():
 
 def test_without_neurological_signs_48_hours_is_pending_not_missed():
     result = run(
-        has_neurological_signs=False, mri_requested_at=SUSPECTED, now=SUSPECTED + 48 * HOUR
+        suspected_mscc=False,
+        has_neurological_signs=False,
+        mri_requested_at=SUSPECTED,
+        now=SUSPECTED + 48 * HOUR,
     )
     assert result.mri.status == "pending"
     assert result.mri.detail == "5 d left"
@@ -202,10 +207,13 @@ def test_dexamethasone_not_recorded_is_shown_when_signs_are_present():
 
 def test_dexamethasone_without_signs_is_shown_only_when_given():
     given = run(
-        has_neurological_signs=False, mri_requested_at=SUSPECTED, dexamethasone_at=SUSPECTED
+        suspected_mscc=False,
+        has_neurological_signs=False,
+        mri_requested_at=SUSPECTED,
+        dexamethasone_at=SUSPECTED,
     )
     assert given.dexamethasone.recorded and not given.dexamethasone.expected
-    assert run(has_neurological_signs=False).dexamethasone is None
+    assert run(suspected_mscc=False, has_neurological_signs=False).dexamethasone is None
 
 
 # Order and awareness ------------------------------------------------------------------------
@@ -302,3 +310,10 @@ def test_other_zones_compare_as_instants():
 )
 def test_duration_text(delta, round_up, text):
     assert duration_text(delta, round_up=round_up) == text
+
+
+def test_a_suspected_mscc_flag_alone_sets_the_24_hour_target():
+    # R17: suspected MSCC is defined by neurological symptoms or signs; the flag stands for them.
+    result = run(suspected_mscc=True, has_neurological_signs=False, mri_requested_at=SUSPECTED)
+    assert result.mri.limit == timedelta(days=1)
+    assert result.dexamethasone.expected
