@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.assessment.choices import store_choice
 from app.assessment.models import RADIOSENSITIVITY, BoardChoice, RadiosensitivityEntry
 from app.audit.services import record
 from app.clinical.vocabulary import CONFIDENCE_TAGS, PRIMARY_SITES
@@ -322,30 +323,9 @@ def record_override(*, case, value: str, reason: str, author) -> BoardChoice:
     reason = (reason or "").strip()
     if not reason:
         raise ValueError("reason: empty")
-    choice = BoardChoice(
-        case_id=case.id,
-        kind=OVERRIDE_KIND,
-        subject="",
-        value=value,
-        reason=reason,
-        chosen_by_id=author.id,
-        chosen_at=utcnow(),
+    return store_choice(
+        case=case, kind=OVERRIDE_KIND, subject="", value=value, reason=reason, author=author
     )
-    db.session.add(choice)
-    db.session.flush()
-    record(
-        "created",
-        "board_choice",
-        choice.id,
-        patient_id=case.patient_id,
-        user_id=author.id,
-        case_id=case.id,
-        kind=OVERRIDE_KIND,
-        value=value,
-        fields=["value", "reason"],
-    )
-    db.session.commit()
-    return choice
 
 
 def seed_radiosensitivity(author=None) -> list[RadiosensitivityEntry]:

@@ -8,9 +8,9 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.assessment.choices import store_choice
 from app.assessment.fitness import latest_fitness
 from app.assessment.models import CHOICE_KINDS, BoardChoice, FitnessAssessment
-from app.audit.services import record
 from app.cases.models import Case, Presentation
 from app.cases.services import current_presentations
 from app.clinical.assessment import (
@@ -197,28 +197,11 @@ def record_choice(
             f"Give the reason for choosing {choice.options[value]} over the suggested "
             f"{choice.options[choice.suggested]}.",
         )
-    row = BoardChoice(
-        case_id=case.id,
+    return store_choice(
+        case=case,
         kind=choice.kind,
         subject=choice.subject,
         value=value,
         reason=reason,
-        chosen_by_id=author.id,
+        author=author,
     )
-    db.session.add(row)
-    db.session.flush()
-    record(
-        "changed",
-        "case",
-        case.id,
-        patient_id=case.patient_id,
-        user_id=author.id,
-        fields=["board_choice"],
-        board_choice_id=row.id,
-        kind=choice.kind,
-        subject=choice.subject,
-        value=value,
-        has_reason=bool(reason),
-    )
-    db.session.commit()
-    return row

@@ -168,7 +168,7 @@ def test_the_board_override_beats_the_table(client, members):
     assert classify(case)[0] is False
     assert db.session.scalar(select(func.count(BoardChoice.id))) == 2
     event = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.entity_type == "board_choice")
+        select(AuditEvent).where(AuditEvent.detail["kind"].as_string() == "radiosensitivity")
     ).all()[-1]
     assert event.detail["kind"] == "radiosensitivity"
     assert event.detail["value"] == "resistant"
