@@ -43,6 +43,14 @@ class Config:
     ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", "65536"))
     ARGON2_PARALLELISM = int(os.environ.get("ARGON2_PARALLELISM", "4"))
     PAGE_SIZE = 50
+    # Specialty codes a new meeting needs present to be quorate (QUORUM_SPECIALTIES, comma
+    # separated); the coordinator may change them per meeting.
+    QUORUM_SPECIALTIES = (
+        "medical_oncology",
+        "radiation_oncology",
+        "interventional_radiology",
+        "spine_surgery",
+    )
 
     @classmethod
     def from_environment(cls) -> dict:
@@ -54,6 +62,9 @@ class Config:
         for name in ("BOARD_NAME", "BOARD_TIMEZONE"):
             if name in os.environ:
                 settings[name] = os.environ[name]
+        if "QUORUM_SPECIALTIES" in os.environ:
+            codes = os.environ["QUORUM_SPECIALTIES"].split(",")
+            settings["QUORUM_SPECIALTIES"] = tuple(code.strip() for code in codes if code.strip())
         return settings
 
 

@@ -336,6 +336,7 @@ def _seed_board(members: dict[str, User]) -> None:
         add_to_agenda,
         close_meeting,
         order_urgent_first,
+        record_present,
         schedule_meeting,
     )
     from app.patients.services import register_patient
@@ -357,6 +358,7 @@ def _seed_board(members: dict[str, User]) -> None:
         chair=chair,
         author=coordinator,
     )
+    record_present(meeting=past, members=list(members.values()), author=coordinator)
     upcoming = schedule_meeting(
         title=UPCOMING_TITLE,
         starts_at=upcoming_at,

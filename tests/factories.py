@@ -14,7 +14,7 @@ from app.decisions.models import Plan
 from app.decisions.services import save_plan
 from app.extensions import db
 from app.meetings.models import AgendaItem, Meeting
-from app.meetings.services import add_to_agenda, schedule_meeting
+from app.meetings.services import add_to_agenda, record_present, schedule_meeting
 from app.patients.models import Patient
 from app.patients.services import find_by_mrn, register_patient
 from app.timestamps import board_today, utcnow
@@ -99,6 +99,10 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
+# One member of each specialty the board's default quorum needs.
+QUORUM = ("oncologist", "radiation", "radiologist", "surgeon")
+
+
 def make_meeting(
     members,
     *,
@@ -107,9 +111,14 @@ def make_meeting(
     chair: str = "surgeon",
     location: str = "Seminar room 2",
     video_url: str = "",
+    present: tuple[str, ...] = QUORUM,
 ) -> Meeting:
-    """Schedule a meeting (a week ahead unless `starts_at` is given), as the coordinator."""
-    return schedule_meeting(
+    """Schedule a meeting (a week ahead unless `starts_at` is given), as the coordinator.
+
+    The members named in `present` are recorded present, so by default the meeting is quorate
+    and plans on it are signed without a reason; `present=()` leaves its attendance empty.
+    """
+    meeting = schedule_meeting(
         title=title,
         starts_at=starts_at or future(),
         location=location,
@@ -117,6 +126,13 @@ def make_meeting(
         chair=members[chair],
         author=members["coordinator"],
     )
+    if present:
+        record_present(
+            meeting=meeting,
+            members=[members[name] for name in present],
+            author=members["coordinator"],
+        )
+    return meeting
 
 
 def add_item(

@@ -63,6 +63,7 @@ def _meeting_form(scene: Scene, members: dict, username: str, **changes) -> dict
         "location": "Seminar room 3",
         "video_url": "",
         "chair_id": str(members["surgeon"].id),
+        "required_specialties": ["medical_oncology", "spine_surgery"],
         **changes,
     }
 

@@ -20,7 +20,7 @@ from app.decisions.models import Plan
 from app.decisions.services import save_opinion, save_plan, sign_plan
 from app.extensions import db
 from app.meetings.models import AgendaItem, Meeting
-from app.meetings.services import add_to_agenda, schedule_meeting
+from app.meetings.services import add_to_agenda, record_present, schedule_meeting
 from app.patients.models import Patient
 from app.patients.services import register_patient
 from app.timestamps import utcnow
@@ -106,6 +106,8 @@ def build_scene(members: dict) -> Scene:
         chair=members["surgeon"],
         author=coordinator,
     )
+    # Every member present: the meeting is quorate, so its plans are signed without a reason.
+    record_present(meeting=meeting, members=list(members.values()), author=coordinator)
     item_a, item_b, item_c = (
         add_to_agenda(meeting=meeting, case=case, planned_minutes=10, author=coordinator)
         for case in cases[:3]

@@ -332,8 +332,16 @@ class SignPlanForm(FlaskForm):
         validators=[Length(max=5000)],
     )
 
+    quorum_override_reason = TextAreaField(
+        "Reason for signing although the meeting is not quorate",
+        validators=[Length(max=5000)],
+    )
+
     # Whether a reason is required depends on the plan's departures, checked when signing.
     REASON_NEEDED = "Give the reason for departing from the documented indications before signing."
+    QUORUM_REASON_NEEDED = (
+        "The meeting is not quorate: give the reason for signing the plan all the same."
+    )
 
 
 class AmendPlanForm(FlaskForm):

@@ -103,6 +103,8 @@ class Plan(db.Model):
     departures: Mapped[list | None] = mapped_column(JSON)
     # Required to sign a plan with departures; kept with the plan.
     departure_reason: Mapped[str | None] = mapped_column(Text)
+    # Required to sign while the meeting is not quorate; kept with the plan.
+    quorum_override_reason: Mapped[str | None] = mapped_column(Text)
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -23,6 +23,7 @@ from app.decisions.models import Action, Opinion, OpinionChoice, Plan, PlanDisse
 from app.editing import StaleEdit, check_version
 from app.extensions import db
 from app.meetings.models import AgendaItem, Meeting
+from app.meetings.services import bump_live_version, is_quorate
 from app.timestamps import utcnow
 
 
@@ -44,6 +45,10 @@ class DepartureReasonNeeded(Exception):
     def __init__(self, plan: Plan):
         super().__init__(f"plan {plan.id} departs from the documented indications: give a reason")
         self.plan = plan
+
+
+class QuorumNotMet(ValueError):
+    """The meeting is not quorate: a plan is signed then only with the board's reason."""
 
 
 class DeparturesChanged(Exception):
@@ -525,13 +530,20 @@ def _merged_actions(existing: list[Action], given: list[dict], rows: list[tuple]
 
 
 def sign_plan(
-    *, plan: Plan, author: User, base_lock_version: int, departure_reason: str | None = None
+    *,
+    plan: Plan,
+    author: User,
+    base_lock_version: int,
+    departure_reason: str | None = None,
+    quorum_override_reason: str | None = None,
 ) -> Plan:
     """Sign the draft: it is locked from now on, and the item and case count as discussed.
 
     The plan is checked again against the case as it stands now. Raises DeparturesChanged
     (after storing the new result) when it departs differently from what was shown, and
-    DepartureReasonNeeded when it departs and no reason is given; nothing is signed then.
+    DepartureReasonNeeded when it departs and no reason is given, QuorumNotMet when the
+    meeting is not quorate and no reason is given for signing all the same; nothing is signed
+    then.
     """
     if plan.is_signed:
         raise PlanLocked(plan)
@@ -547,10 +559,15 @@ def sign_plan(
     reason = (departure_reason or "").strip()
     if concordance.departures and not reason:
         raise DepartureReasonNeeded(plan)
+    quorate = is_quorate(item.meeting_id)
+    override = (quorum_override_reason or "").strip()
+    if not quorate and not override:
+        raise QuorumNotMet(f"plan {plan.id}: the meeting is not quorate; give a reason to sign")
     now = utcnow()
     # Notes of what could not be checked may have changed; they need no decision.
     plan.departures = concordance.as_json()
     plan.departure_reason = reason if concordance.departures else None
+    plan.quorum_override_reason = None if quorate else override
     plan.status = "signed"
     plan.signed_by_id = author.id
     plan.signed_at = now
@@ -561,6 +578,7 @@ def sign_plan(
     item.case.status = "discussed"
     try:
         db.session.flush()
+        bump_live_version(item.meeting_id)
         _record(
             "signed",
             "plan",
@@ -571,6 +589,7 @@ def sign_plan(
             options=[step.option_version.code for step in plan.steps],
             concordant=concordance.is_concordant,
             has_departure_reason=bool(plan.departure_reason),
+            quorate=quorate,
         )
         db.session.commit()
     except StaleDataError as error:

@@ -25,9 +25,11 @@ from app.decisions.services import (
     DeparturesChanged,
     OpinionConflict,
     PlanLocked,
+    QuorumNotMet,
 )
 from app.editing import StaleEdit
 from app.extensions import db
+from app.meetings.services import is_quorate
 from app.timestamps import board_today
 
 LOCKED_MESSAGE = (
@@ -88,6 +90,7 @@ def _render_item(item, *, status: int = 200, sign_form: SignPlanForm | None = No
         can_give_opinion=may_give_opinion(current_user),
         amend_form=AmendPlanForm(formdata=None),
         sign_form=sign_form,
+        quorate=is_quorate(item.meeting_id),
         **extra,
     )
     return _recorded(html, item, status)
@@ -286,6 +289,7 @@ def sign_plan(plan_id: int):
             author=_me(),
             base_lock_version=base,
             departure_reason=form.departure_reason.data,
+            quorum_override_reason=form.quorum_override_reason.data,
         )
     except PlanLocked:
         return _render_item(item, status=409, notice="This plan is already signed.")
@@ -295,6 +299,9 @@ def sign_plan(plan_id: int):
         return _render_item(item, status=409, notice=DEPARTURES_CHANGED, sign_form=form)
     except DepartureReasonNeeded:
         form.departure_reason.errors = [SignPlanForm.REASON_NEEDED]
+        return _render_item(item, sign_form=form)
+    except QuorumNotMet:
+        form.quorum_override_reason.errors = [SignPlanForm.QUORUM_REASON_NEEDED]
         return _render_item(item, sign_form=form)
     except ValueError:
         return _render_item(

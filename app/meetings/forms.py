@@ -6,14 +6,26 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TimeField,
+)
 from wtforms.fields import URLField
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.clinical.vocabulary import SPECIALTIES
 from app.meetings.services import DEFAULT_PLANNED_MINUTES, MAX_PLANNED_MINUTES, MIN_PLANNED_MINUTES
 from app.timestamps import board_local_to_utc, utcnow
 
 DEFAULT_TITLE = "Spine tumour board"
+SPECIALTY_CHOICES = {"": "No specialty"} | SPECIALTIES
 MINUTES_MESSAGE = f"Enter planned minutes between {MIN_PLANNED_MINUTES} and {MAX_PLANNED_MINUTES}."
 MINUTES_NOT_NUMBER = "Enter the planned minutes as a whole number, for example 10."
 
@@ -39,7 +51,10 @@ def _minutes_field(label: str, **kwargs) -> IntegerField:
 
 
 class MeetingForm(FlaskForm):
-    """Schedule or edit a meeting; date and time are entered in the board's time zone."""
+    """Schedule or edit a meeting; date and time are entered in the board's time zone.
+
+    The quorum's specialties are set on the edit form only: a new meeting takes the board's.
+    """
 
     title = StringField(
         "Title",
@@ -75,10 +90,21 @@ class MeetingForm(FlaskForm):
         validators=[InputRequired("Choose the chair.")],
         invalid_value_message="Choose the chair from the list of members.",
     )
+    required_specialties = SelectMultipleField(
+        "Specialties the quorum needs",
+        choices=dict(SPECIALTIES),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,
+    )
     lock_version = HiddenField()
 
-    def __init__(self, *args, members=(), must_be_future: bool = False, **kwargs):
+    def __init__(
+        self, *args, members=(), must_be_future: bool = False, with_quorum: bool = False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        if not with_quorum:
+            del self.required_specialties
         self.members = {member.id: member for member in members}
         self.chair_id.choices = {"": "Choose a member"} | {
             str(member.id): f"{member.full_name} ({member.specialty_label})" for member in members
@@ -118,6 +144,13 @@ class MeetingForm(FlaskForm):
     def validate_chair_id(self, field) -> None:
         if field.data not in self.members:
             raise ValidationError("Choose the chair from the list of active members.")
+
+    def validate_required_specialties(self, field) -> None:
+        if not field.data:
+            raise ValidationError("Tick at least one specialty that must be present.")
+        unknown = [code for code in field.data if code not in SPECIALTIES]
+        if unknown:
+            raise ValidationError("Tick specialties from the list only.")
 
     def starts_at(self) -> datetime:
         """The start as aware UTC (call after validation)."""
@@ -179,3 +212,67 @@ class MoveItemForm(FlaskForm):
         choices={"up": "Up", "down": "Down"},
         validators=[InputRequired("Choose up or down.")],
     )
+
+
+def _specialty_field(label: str) -> SelectField:
+    return SelectField(
+        label,
+        choices=SPECIALTY_CHOICES,
+        validators=[Optional()],
+        invalid_value_message="Choose a specialty from the list.",
+    )
+
+
+class AttendanceForm(FlaskForm):
+    """The chair or a coordinator marks one member present (with a specialty) or absent."""
+
+    member_id = HiddenField(validators=[InputRequired("The form lost its member; reload.")])
+    specialty = _specialty_field("Specialty")
+    present = SelectField(
+        "Present",
+        choices={"1": "Present", "0": "Absent"},
+        validators=[InputRequired("Choose present or absent.")],
+    )
+
+
+class GuestForm(FlaskForm):
+    """Add a guest to the attendance."""
+
+    guest_name = StringField(
+        "Guest's name",
+        validators=[
+            InputRequired("Enter the guest's name."),
+            Length(max=200, message="Keep the name to 200 characters or fewer."),
+        ],
+    )
+    specialty = _specialty_field("Specialty they bring")
+
+    def validate_guest_name(self, field) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError("Enter the guest's name.")
+
+
+class GuestPresenceForm(FlaskForm):
+    """Mark a guest present or absent again."""
+
+    attendance_id = HiddenField(validators=[InputRequired("The form lost its guest; reload.")])
+    present = SelectField(
+        "Present",
+        choices={"1": "Present", "0": "Absent"},
+        validators=[InputRequired("Choose present or absent.")],
+    )
+
+
+class DeferForm(FlaskForm):
+    """Defer a case to the next scheduled meeting, with a note for that meeting."""
+
+    note = StringField(
+        "Note",
+        validators=[Length(max=500, message="Keep the note to 500 characters or fewer.")],
+    )
+
+
+class CloseMeetingForm(FlaskForm):
+    """Close the meeting; with an unsigned case under discussion, only once confirmed."""
+
+    confirm_unsigned = BooleanField("Close although the item under discussion has no signed plan")

@@ -1,4 +1,5 @@
-"""Meetings: the list, scheduling and editing, and the agenda page with its controls."""
+"""Meetings: the list, scheduling and editing, the agenda page, and running the meeting live:
+opening and closing it, attendance and quorum, and the chair's controls."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from app.accounts.models import User
 from app.accounts.permissions import check, is_coordinator, may_manage_agenda, require
 from app.accounts.services import active_members
 from app.audit.services import record_view
@@ -15,8 +17,19 @@ from app.cases.models import Case
 from app.editing import StaleEdit, resume_after
 from app.extensions import db
 from app.meetings import services
-from app.meetings.forms import AddCaseForm, MeetingForm, MoveItemForm, PlannedMinutesForm
-from app.meetings.models import AgendaItem, Meeting
+from app.meetings.forms import (
+    SPECIALTY_CHOICES,
+    AddCaseForm,
+    AttendanceForm,
+    CloseMeetingForm,
+    DeferForm,
+    GuestForm,
+    GuestPresenceForm,
+    MeetingForm,
+    MoveItemForm,
+    PlannedMinutesForm,
+)
+from app.meetings.models import AgendaItem, Attendance, Meeting
 from app.timestamps import board_zone, utcnow
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings", template_folder="templates")
@@ -73,7 +86,7 @@ def edit_meeting(meeting_id: int):
     if meeting.chair not in members:
         # A chair who has since left stays selectable for this meeting.
         members.append(meeting.chair)
-    form = MeetingForm(members=members, data=_meeting_form_data(meeting))
+    form = MeetingForm(members=members, data=_meeting_form_data(meeting), with_quorum=True)
     if not form.validate_on_submit():
         return render_template("meetings/form.html", form=form, meeting=meeting)
     try:
@@ -86,6 +99,7 @@ def edit_meeting(meeting_id: int):
             location=form.location.data,
             video_url=form.video_url.data,
             chair=form.chair(),
+            required_specialties=form.required_specialties.data,
         )
     except StaleEdit as stale:
         current = resume_after(stale, form)
@@ -152,22 +166,181 @@ def order_urgent_first(meeting_id: int):
     return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id) + "#agenda")
 
 
+@bp.route("/<int:meeting_id>/open", methods=["POST"])
+@login_required
+def open_meeting(meeting_id: int):
+    meeting = _load_meeting_for_chair(meeting_id)
+    try:
+        services.open_meeting(meeting=meeting, author=current_user)
+    except services.ChangeRefused as refusal:
+        return _refused(meeting_id, refusal)
+    flash("The meeting is open. Bring the first case into discussion when the board is ready.")
+    return redirect(_live_anchor(meeting_id))
+
+
 @bp.route("/<int:meeting_id>/close", methods=["POST"])
 @login_required
 def close_meeting(meeting_id: int):
-    meeting = db.get_or_404(Meeting, meeting_id)
-    check(may_manage_agenda(current_user, meeting))
+    meeting = _load_meeting_for_chair(meeting_id)
+    form = CloseMeetingForm()
     try:
-        not_reached = services.close_meeting(meeting=meeting, author=current_user)
+        closure = services.close_meeting(
+            meeting=meeting, author=current_user, confirm_unsigned=bool(form.confirm_unsigned.data)
+        )
+    except services.UnsignedDiscussion as question:
+        # Nothing is closed yet: the page asks, and the form now carries the confirmation box.
+        return _agenda_page(
+            _load_agenda_or_404(meeting_id), problem=str(question), close_form=form, status=409
+        )
     except services.ChangeRefused as refusal:
         return _refused(meeting_id, refusal)
-    flash(
-        f"The meeting is closed. {not_reached} case(s) not reached are ready for another meeting."
-        if not_reached
-        else "The meeting is closed.",
-        "success",
-    )
+    if closure.not_reached and closure.carried_to is not None:
+        message = (
+            f"The meeting is closed. {closure.not_reached} case(s) not reached carry over to "
+            f"{_meeting_label(closure.carried_to)}."
+        )
+    elif closure.not_reached:
+        message = (
+            f"The meeting is closed. {closure.not_reached} case(s) not reached are ready for "
+            "another meeting: no later meeting is scheduled yet."
+        )
+    else:
+        message = "The meeting is closed."
+    flash(message, "success")
     return redirect(url_for("meetings.show_meeting", meeting_id=meeting_id))
+
+
+@bp.route("/<int:meeting_id>/next", methods=["POST"])
+@login_required
+def next_item(meeting_id: int):
+    meeting = _load_meeting_for_chair(meeting_id)
+    try:
+        item = services.next_item(meeting=meeting, author=current_user)
+    except services.ChangeRefused as refusal:
+        return _refused(meeting_id, refusal)
+    if item is None:
+        flash("No case is waiting any more. Close the meeting when the board is done.", "info")
+    return redirect(_live_anchor(meeting_id))
+
+
+@bp.route("/<int:meeting_id>/previous", methods=["POST"])
+@login_required
+def previous_item(meeting_id: int):
+    meeting = _load_meeting_for_chair(meeting_id)
+    try:
+        services.previous_item(meeting=meeting, author=current_user)
+    except services.ChangeRefused as refusal:
+        return _refused(meeting_id, refusal)
+    return redirect(_live_anchor(meeting_id))
+
+
+@bp.route("/items/<int:item_id>/discuss", methods=["POST"])
+@login_required
+def discuss_item(item_id: int):
+    item = _load_item_for_change(item_id)
+    try:
+        services.bring_up(item=item, author=current_user)
+    except services.ChangeRefused as refusal:
+        return _refused(item.meeting_id, refusal)
+    return redirect(_live_anchor(item.meeting_id))
+
+
+@bp.route("/items/<int:item_id>/defer", methods=["POST"])
+@login_required
+def defer_item(item_id: int):
+    item = _load_item_for_change(item_id)
+    meeting_id = item.meeting_id
+    form = DeferForm()
+    if not form.validate_on_submit():
+        return _refused(meeting_id, services.ChangeRefused(form.note.errors[0]))
+    try:
+        target = services.defer_item(item=item, note=form.note.data, author=current_user)
+    except services.ChangeRefused as refusal:
+        return _refused(meeting_id, refusal)
+    if target is not None:
+        flash(f"The case is deferred to {_meeting_label(target)}, with your note.", "success")
+    else:
+        flash(
+            "The case is deferred. No later meeting is scheduled, so it is ready for whichever "
+            "meeting takes it next.",
+            "success",
+        )
+    return redirect(_live_anchor(meeting_id))
+
+
+# Attendance ---------------------------------------------------------------------------------
+
+
+@bp.route("/<int:meeting_id>/attendance", methods=["POST"])
+@login_required
+def mark_attendance(meeting_id: int):
+    meeting = _load_meeting_for_chair(meeting_id)
+    form = AttendanceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    member = _member_or_400(form.member_id.data)
+    try:
+        services.mark_attendance(
+            meeting=meeting,
+            member=member,
+            is_present=form.present.data == "1",
+            specialty=form.specialty.data or None,
+            author=current_user,
+        )
+    except services.ChangeRefused as refusal:
+        return _refused(meeting_id, refusal)
+    return redirect(_attendance_anchor(meeting_id))
+
+
+@bp.route("/<int:meeting_id>/check-in", methods=["POST"])
+@login_required
+def check_in(meeting_id: int):
+    meeting = db.get_or_404(Meeting, meeting_id)
+    try:
+        changed = services.check_in(meeting=meeting, member=current_user._get_current_object())
+    except services.ChangeRefused as refusal:
+        return _refused(meeting_id, refusal)
+    flash("You are checked in." if changed else "You were already checked in.", "success")
+    return redirect(_attendance_anchor(meeting_id))
+
+
+@bp.route("/<int:meeting_id>/guests", methods=["POST"])
+@login_required
+def add_guest(meeting_id: int):
+    meeting = _load_meeting_for_chair(meeting_id)
+    form = GuestForm()
+    if not form.validate_on_submit():
+        return _agenda_page(_load_agenda_or_404(meeting_id), guest_form=form)
+    try:
+        services.add_guest(
+            meeting=meeting,
+            name=form.guest_name.data,
+            specialty=form.specialty.data or None,
+            author=current_user,
+        )
+    except services.ChangeRefused as refusal:
+        return _refused(meeting_id, refusal)
+    flash("Guest added.", "success")
+    return redirect(_attendance_anchor(meeting_id))
+
+
+@bp.route("/<int:meeting_id>/guests/presence", methods=["POST"])
+@login_required
+def set_guest_presence(meeting_id: int):
+    meeting = _load_meeting_for_chair(meeting_id)
+    form = GuestPresenceForm()
+    if not form.validate_on_submit() or not form.attendance_id.data.isdigit():
+        abort(400)
+    row = db.session.get(Attendance, int(form.attendance_id.data))
+    if row is None or row.meeting_id != meeting.id or not row.is_guest:
+        abort(404)
+    try:
+        services.set_guest_presence(
+            row=row, is_present=form.present.data == "1", author=current_user
+        )
+    except services.ChangeRefused as refusal:
+        return _refused(meeting_id, refusal)
+    return redirect(_attendance_anchor(meeting_id))
 
 
 @bp.route("/items/<int:item_id>/move", methods=["POST"])
@@ -224,6 +397,20 @@ def _load_agenda_or_404(meeting_id: int) -> Meeting:
     return meeting
 
 
+def _load_meeting_for_chair(meeting_id: int) -> Meeting:
+    """The meeting (404), if the current member chairs it or coordinates (403 otherwise)."""
+    meeting = db.get_or_404(Meeting, meeting_id)
+    check(may_manage_agenda(current_user, meeting))
+    return meeting
+
+
+def _member_or_400(value: str) -> User:
+    member = db.session.get(User, int(value)) if (value or "").isdigit() else None
+    if member is None:
+        abort(400)
+    return member
+
+
 def _load_item_for_change(item_id: int) -> AgendaItem:
     item = db.get_or_404(AgendaItem, item_id)
     check(may_manage_agenda(current_user, item.meeting))
@@ -236,12 +423,23 @@ def _agenda_page(
     add_form: AddCaseForm | None = None,
     minutes_form: PlannedMinutesForm | None = None,
     minutes_item_id: int | None = None,
+    guest_form: GuestForm | None = None,
+    close_form: CloseMeetingForm | None = None,
     problem: str | None = None,
     status: int = 200,
 ):
-    """Render the agenda page, then record that it was viewed (it shows patient data)."""
+    """Render the agenda page, then record that it was viewed (it shows patient data).
+
+    While the meeting is open the page is its live view: the case under discussion, the
+    chair's controls and the attendance with the quorum.
+    """
     may_manage = may_manage_agenda(current_user, meeting) and not meeting.is_closed
     offered = services.addable_cases() if may_manage else []
+    attendance = {row.member_id: row for row in meeting.attendance if row.member_id is not None}
+    # Members who left the team still show where attendance recorded them.
+    roster = active_members() if may_manage else []
+    roster += [row.member for row in attendance.values() if row.member not in roster and may_manage]
+    current = next((item for item in meeting.items if item.id == meeting.current_item_id), None)
     if may_manage:
         if add_form is None:
             add_form = AddCaseForm(formdata=None)
@@ -260,6 +458,15 @@ def _agenda_page(
         problem=problem,
         total_minutes=total_minutes,
         expected_end=meeting.starts_at + timedelta(minutes=total_minutes),
+        quorum=services.quorum_of(meeting),
+        attendance=attendance,
+        guests=[row for row in meeting.attendance if row.is_guest],
+        roster=roster,
+        me_present=getattr(attendance.get(current_user.id), "is_present", False),
+        current=current,
+        guest_form=guest_form or GuestForm(formdata=None),
+        close_form=close_form,
+        specialty_choices=SPECIALTY_CHOICES,
     )
     # The agenda and the cases offered for it both show patients; the event names them all.
     shown = [item.case.patient_id for item in meeting.items] + [c.patient_id for c in offered]
@@ -285,6 +492,19 @@ def _already_on_agenda_message(item: AgendaItem, meeting_id: int) -> Markup:
     )
 
 
+def _meeting_label(meeting: Meeting) -> str:
+    local = meeting.starts_at.astimezone(board_zone()).strftime("%d %b %Y %H:%M")
+    return f"{meeting.title}, {local}"
+
+
+def _live_anchor(meeting_id: int) -> str:
+    return url_for("meetings.show_meeting", meeting_id=meeting_id) + "#live"
+
+
+def _attendance_anchor(meeting_id: int) -> str:
+    return url_for("meetings.show_meeting", meeting_id=meeting_id) + "#attendance"
+
+
 def _item_anchor(meeting_id: int, item_id: int) -> str:
     return url_for("meetings.show_meeting", meeting_id=meeting_id) + f"#item-{item_id}"
 
@@ -298,5 +518,6 @@ def _meeting_form_data(meeting: Meeting) -> dict:
         "location": meeting.location,
         "video_url": meeting.video_url,
         "chair_id": meeting.chair_id,
+        "required_specialties": list(meeting.required_specialties or []),
         "lock_version": str(meeting.lock_version),
     }

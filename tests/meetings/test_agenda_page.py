@@ -168,6 +168,11 @@ def test_coordinator_adds_a_case_with_default_minutes(client, members):
 
 
 def test_the_case_list_offers_only_addable_cases_urgent_first(client, members):
+    # Closed while no later meeting is scheduled, the old meeting leaves its case ready.
+    released = make_case(members, family_name="Fromclosed")
+    old_meeting = make_meeting(members, title="Old board", starts_at=future(1))
+    add_item(members, old_meeting, released)
+    close_meeting(old_meeting)
     meeting = make_meeting(members)
     other_meeting = make_meeting(members, title="Other board", starts_at=future(14))
     make_case(members, family_name="Routine", status="ready")
@@ -176,12 +181,6 @@ def test_the_case_list_offers_only_addable_cases_urgent_first(client, members):
     make_case(members, family_name="Closedcase", status="closed")
     held = make_case(members, family_name="Heldelsewhere")
     add_item(members, other_meeting, held)
-    released = make_case(members, family_name="Fromclosed")
-    old_meeting = make_meeting(members, title="Old board", starts_at=future(1))
-    add_item(members, old_meeting, released)
-    close_meeting(old_meeting)
-    db.session.get(Case, released.id).status = "ready"
-    db.session.commit()
     login(client, "coordinator")
     page = text_of(client.get(page_of(meeting)))
     select_html = page[page.index('name="case_id"') : page.index("</select>")]
@@ -363,7 +362,7 @@ def test_remove_is_offered_and_allowed_only_for_waiting_items(client, members):
     waiting_case, started_case = make_case(members), make_case(members)
     waiting = add_item(members, meeting, waiting_case)
     started = add_item(members, meeting, started_case)
-    started.status = "discussing"
+    started.status = "discussed"
     db.session.commit()
     login(client, "coordinator")
     page = text_of(client.get(page_of(meeting)))

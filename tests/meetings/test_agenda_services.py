@@ -136,7 +136,7 @@ def test_only_a_waiting_item_can_be_removed(app, members):
     meeting = make_meeting(members)
     case = make_case(members)
     item = add_item(members, meeting, case)
-    item.status = "discussing"
+    item.status = "discussed"
     db.session.commit()
     with pytest.raises(services.ChangeRefused, match="still waiting"):
         services.remove_from_agenda(item=item, author=members["coordinator"])

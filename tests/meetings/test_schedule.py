@@ -11,7 +11,7 @@ from app.audit.models import AuditEvent
 from app.editing import StaleEdit
 from app.extensions import db
 from app.meetings import services
-from app.meetings.models import Meeting
+from app.meetings.models import DEFAULT_REQUIRED_SPECIALTIES, Meeting
 from app.timestamps import utcnow
 from tests.factories import make_meeting, utc
 from tests.support import login, logout, post_form, text_of
@@ -27,6 +27,8 @@ def meeting_data(members, **overrides) -> dict:
         "location": "Seminar room 2",
         "video_url": "",
         "chair_id": str(members["surgeon"].id),
+        # Only the edit form has the quorum's specialties; the new form ignores them.
+        "required_specialties": list(DEFAULT_REQUIRED_SPECIALTIES),
     }
     data.update(overrides)
     return data
