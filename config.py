@@ -43,6 +43,11 @@ class Config:
     ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", "65536"))
     ARGON2_PARALLELISM = int(os.environ.get("ARGON2_PARALLELISM", "4"))
     PAGE_SIZE = 50
+    # Live meeting events: "inprocess" (one server process) or "postgres" (LISTEN/NOTIFY, for
+    # several workers or servers on one PostgreSQL database).
+    LIVE_BROKER = "inprocess"
+    # Seconds between keep-alive comments on an idle event stream (proxies close silent ones).
+    LIVE_KEEPALIVE_SECONDS = 15
     # Specialty codes a new meeting needs present to be quorate (QUORUM_SPECIALTIES, comma
     # separated); the coordinator may change them per meeting.
     QUORUM_SPECIALTIES = (
@@ -59,9 +64,11 @@ class Config:
             "SECRET_KEY": os.environ.get("SECRET_KEY", cls.SECRET_KEY),
             "SQLALCHEMY_DATABASE_URI": _database_url(cls.SQLALCHEMY_DATABASE_URI),
         }
-        for name in ("BOARD_NAME", "BOARD_TIMEZONE"):
+        for name in ("BOARD_NAME", "BOARD_TIMEZONE", "LIVE_BROKER"):
             if name in os.environ:
                 settings[name] = os.environ[name]
+        if "LIVE_KEEPALIVE_SECONDS" in os.environ:
+            settings["LIVE_KEEPALIVE_SECONDS"] = float(os.environ["LIVE_KEEPALIVE_SECONDS"])
         if "QUORUM_SPECIALTIES" in os.environ:
             codes = os.environ["QUORUM_SPECIALTIES"].split(",")
             settings["QUORUM_SPECIALTIES"] = tuple(code.strip() for code in codes if code.strip())

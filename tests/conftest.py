@@ -21,6 +21,21 @@ from tests.support import make_members, postgres_admin_url, postgres_available
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run a test marked `only_on(backend)` on that database alone: the others are deselected."""
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("only_on")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if marker and params.get("database_url", marker.args[0]) != marker.args[0]:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_report_header(config):
     reason = postgres_available()
     return f"PostgreSQL tests: {'enabled' if reason is None else 'unavailable: ' + reason}"

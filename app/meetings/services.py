@@ -24,6 +24,7 @@ from app.clinical.vocabulary import SPECIALTIES
 from app.decisions.models import Opinion, Plan
 from app.editing import check_version, commit_edit
 from app.extensions import db
+from app.live.broker import publish
 from app.meetings.models import ITEM_STATUSES, AgendaItem, Attendance, Meeting
 from app.timestamps import board_zone, utcnow
 
@@ -548,18 +549,24 @@ def next_scheduled_meeting(*, after: Meeting) -> Meeting | None:
     )
 
 
-def bump_live_version(meeting_id: int) -> None:
-    """Count one more change of the meeting's live state, in the caller's transaction.
+def bump_live_version(meeting_id: int, fragments: tuple[str, ...] = ()) -> int | None:
+    """Count one more change of the meeting's live state and publish it, in the caller's
+    transaction (so open pages hear of it at COMMIT, and never of a rolled-back change).
 
     An UPDATE of the counter itself: concurrent changes each get their own number, and the
-    meeting's lock version (which guards edits of its details) is left alone.
+    meeting's lock version (which guards edits of its details) is left alone. `fragments`
+    names the parts of the page to refetch (none: all of them).
     """
-    db.session.execute(
+    version = db.session.execute(
         update(Meeting)
         .where(Meeting.id == meeting_id)
         .values(live_version=Meeting.live_version + 1)
+        .returning(Meeting.live_version)
         .execution_options(synchronize_session=False)
-    )
+    ).scalar_one_or_none()
+    if version is not None:
+        publish(meeting_id, version, fragments)
+    return version
 
 
 # Attendance and quorum ----------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The meeting event bus and the Server-Sent Events stream."""
