@@ -295,34 +295,25 @@ def pathway(
 
     if mscc:
         # R17 [S]: MRI of the whole spine as soon as possible and within 24 h.
-        mri = _target(
-            code="mri",
-            label="MRI of the whole spine within 24 h",
-            limit=MRI_EMERGENCY_LIMIT,
-            rule="R17",
-            tag="S",
-            source="NICE NG234 (via iatroX and public code); Christie and NHS GGC pathways",
-            clock_field=clock_field,
-            starts_at=suspected_at,
-            done_field="mri_done_at",
-            done_at=mri_done_at,
-            now=now,
-        )
+        label, limit, rule = "MRI of the whole spine within 24 h", MRI_EMERGENCY_LIMIT, "R17"
+        source = "NICE NG234 (via iatroX and public code); Christie and NHS GGC pathways"
     else:
         # R18 [S]: without neurological symptoms or signs, MRI of the whole spine within 1 week.
-        mri = _target(
-            code="mri",
-            label="MRI of the whole spine within 1 week",
-            limit=MRI_ROUTINE_LIMIT,
-            rule="R18",
-            tag="S",
-            source="NICE NG234 (via public code)",
-            clock_field=clock_field,
-            starts_at=suspected_at,
-            done_field="mri_done_at",
-            done_at=mri_done_at,
-            now=now,
-        )
+        label, limit, rule = "MRI of the whole spine within 1 week", MRI_ROUTINE_LIMIT, "R18"
+        source = "NICE NG234 (via public code)"
+    mri = _target(
+        code="mri",
+        label=label,
+        limit=limit,
+        rule=rule,
+        tag="S",
+        source=source,
+        clock_field=clock_field,
+        starts_at=suspected_at,
+        done_field="mri_done_at",
+        done_at=mri_done_at,
+        now=now,
+    )
 
     treatment = None
     if mscc:
