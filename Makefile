@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format install install-test clean
+.PHONY: run test bench lint format install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ run: install
 
 test: install-test
 	$(BIN)/pytest
+
+# Benchmarks print their figures (and keep them in bench/results/); they assert nothing.
+bench: install-test
+	$(BIN)/python bench/live_fanout.py
 
 lint: install-test
 	$(BIN)/ruff check .

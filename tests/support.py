@@ -57,10 +57,19 @@ def get_token(client, url: str) -> str:
     return csrf_token(response.get_data(as_text=True))
 
 
-def post_form(client, url: str, data: dict | None = None, *, form_url: str | None = None, **kw):
-    """POST `data` to `url` with a valid CSRF token taken from `form_url` (default `url`)."""
+def post_form(
+    client,
+    url: str,
+    data: dict | None = None,
+    *,
+    form_url: str | None = None,
+    token_field: str = "csrf_token",  # noqa: S107 (a field name, not a secret)
+    **kw,
+):
+    """POST `data` to `url` with a valid CSRF token taken from `form_url` (default `url`),
+    under `token_field` (a prefixed form names it after its prefix)."""
     data = dict(data or {})
-    data.setdefault("csrf_token", get_token(client, form_url or url))
+    data.setdefault(token_field, get_token(client, form_url or url))
     return client.post(url, data=data, **kw)
 
 

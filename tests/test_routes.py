@@ -179,6 +179,9 @@ def url_values(endpoint: str, arguments, scene: Scene) -> dict:
             values[name] = "sbrt"
         elif name == "filename":
             values[name] = "board.css"
+        elif name == "name":
+            # A live part: the one that shows patients.
+            values[name] = "agenda" if endpoint == "meetings.live_part" else "opinions"
         elif name == "lineage_id":
             values[name] = scene.radiosensitivity_lineage_id
         else:

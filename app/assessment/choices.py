@@ -6,6 +6,7 @@ from app.assessment.models import BoardChoice
 from app.audit.services import record
 from app.cases.models import Case
 from app.extensions import db
+from app.meetings.services import publish_case_change
 from app.timestamps import utcnow
 
 
@@ -40,5 +41,6 @@ def store_choice(
         value=value,
         has_reason=bool(reason),
     )
+    publish_case_change(case.id)
     db.session.commit()
     return row

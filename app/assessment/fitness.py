@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from app.assessment.models import FitnessAssessment
 from app.audit.services import record
 from app.extensions import db
+from app.meetings.services import publish_case_change
 from app.timestamps import utcnow
 
 JUDGEMENTS = ("fit_for_open_surgery", "fit_for_mis", "fit_for_sbrt", "fit_for_radiotherapy")
@@ -72,5 +73,6 @@ def record_fitness(*, item, author, note: str = "", **judgements: bool) -> Fitne
         fields=[*JUDGEMENTS, *(["note"] if fitness.note else [])],
         **judgements,
     )
+    publish_case_change(item.case_id)
     db.session.commit()
     return fitness

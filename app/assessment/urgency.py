@@ -10,6 +10,7 @@ from app.cases.models import Case
 from app.clinical import urgency
 from app.clinical.scores import ClinicalInputError
 from app.editing import apply_changes, check_version, commit_edit
+from app.meetings.services import publish_case_change
 from app.timestamps import utcnow
 
 URGENCY_FIELDS: tuple[str, ...] = ("has_neurological_signs", *urgency.STEP_FIELDS)
@@ -94,5 +95,6 @@ def record_timeline(
     record(
         "changed", "case", case.id, patient_id=case.patient_id, user_id=author.id, fields=changed
     )
+    publish_case_change(case.id)
     commit_edit(case)
     return changed

@@ -13,6 +13,7 @@ from app.clinical import inputs
 from app.clinical.vocabulary import LEVELS, PRIMARY_SITES, SPECIALTIES
 from app.editing import apply_changes, check_version, commit_edit
 from app.extensions import db
+from app.meetings.services import publish_case_change
 from app.patients.models import Patient
 from app.timestamps import board_today
 
@@ -124,6 +125,7 @@ def update_case(*, case: Case, base_lock_version: int, author, **fields) -> Case
     record(
         "changed", "case", case.id, patient_id=case.patient_id, user_id=author.id, fields=changed
     )
+    publish_case_change(case.id)
     commit_edit(case)
     return case
 
@@ -208,6 +210,7 @@ def add_presentation(
         lesions=len(rows),
         has_summary=bool(summary),
     )
+    publish_case_change(case.id)
     db.session.commit()
     return presentation
 

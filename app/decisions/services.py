@@ -22,6 +22,7 @@ from app.clinical.vocabulary import PLAN_INTENTS, SPECIALTIES
 from app.decisions.models import Action, Opinion, OpinionChoice, Plan, PlanDissent, PlanStep
 from app.editing import StaleEdit, check_version
 from app.extensions import db
+from app.live import fragments
 from app.meetings.models import AgendaItem, Meeting
 from app.meetings.services import bump_live_version, is_quorate
 from app.timestamps import utcnow
@@ -264,6 +265,7 @@ def save_opinion(
             options=codes,
             fields=changed,
         )
+        bump_live_version(item.meeting_id, (fragments.opinions(item.id),))
         db.session.commit()
     except IntegrityError as error:
         # The same member saved twice at once (two windows): one current version only.
@@ -457,6 +459,7 @@ def save_plan(
             fields=changed,
             concordant=concordance.is_concordant,
         )
+        bump_live_version(item.meeting_id, (fragments.plan(item.id),))
         db.session.commit()
     except (StaleDataError, IntegrityError) as error:
         # Another save won the race between our check and our write: show what it saved.
@@ -578,7 +581,7 @@ def sign_plan(
     item.case.status = "discussed"
     try:
         db.session.flush()
-        bump_live_version(item.meeting_id)
+        bump_live_version(item.meeting_id, _decided(item))
         _record(
             "signed",
             "plan",
@@ -598,6 +601,11 @@ def sign_plan(
     return plan
 
 
+def _decided(item: AgendaItem) -> tuple[str, ...]:
+    """The parts of live pages a signed or amended plan changes: the plan and the item's status."""
+    return (fragments.plan(item.id), fragments.CURRENT, fragments.AGENDA)
+
+
 def _store_departures(plan: Plan, item: AgendaItem, author: User, result: Concordance) -> None:
     """Store a new concordance result on a draft, as a change of the plan by `author`."""
     plan.departures = result.as_json()
@@ -615,6 +623,7 @@ def _store_departures(plan: Plan, item: AgendaItem, author: User, result: Concor
             fields=["departures"],
             concordant=result.is_concordant,
         )
+        bump_live_version(item.meeting_id, (fragments.plan(item.id),))
         db.session.commit()
     except StaleDataError as error:
         db.session.rollback()
@@ -683,6 +692,7 @@ def amend_plan(*, plan: Plan, author: User, reason: str) -> Plan:
             amends_version=plan.version,
             fields=["amendment_reason"],
         )
+        bump_live_version(item.meeting_id, _decided(item))
         db.session.commit()
     except (StaleDataError, IntegrityError) as error:
         db.session.rollback()

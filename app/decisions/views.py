@@ -20,6 +20,7 @@ from app.decisions.forms import (
     opinion_form_data,
     plan_form_data,
 )
+from app.decisions.live import item_parts, opinion_prefix
 from app.decisions.services import (
     DepartureReasonNeeded,
     DeparturesChanged,
@@ -29,7 +30,6 @@ from app.decisions.services import (
 )
 from app.editing import StaleEdit
 from app.extensions import db
-from app.meetings.services import is_quorate
 from app.timestamps import board_today
 
 LOCKED_MESSAGE = (
@@ -68,29 +68,12 @@ def _option_choices() -> list[tuple[str, str]]:
 
 def _render_item(item, *, status: int = 200, sign_form: SignPlanForm | None = None, **extra):
     """The item page; the view is recorded after rendering, so the commit reloads nothing."""
-    opinions = services.current_opinions(item)
-    plans = services.plan_versions(item)
-    plan = plans[0] if plans else None
-    if sign_form is None:
-        # A reason kept from the version this one amends is offered again.
-        sign_form = SignPlanForm(
-            formdata=None, data={"departure_reason": plan.departure_reason if plan else ""}
-        )
     html = render_template(
         "decisions/item.html",
-        item=item,
         meeting=item.meeting,
         case=item.case,
         presentations=current_presentations(item.case),
-        opinions=opinions,
-        missing=services.missing_specialties(opinions),
-        plan=plans[0] if plans else None,
-        earlier_plans=plans[1:],
-        can_record_plan=may_record_plan(current_user, item.meeting),
-        can_give_opinion=may_give_opinion(current_user),
-        amend_form=AmendPlanForm(formdata=None),
-        sign_form=sign_form,
-        quorate=is_quorate(item.meeting_id),
+        **item_parts(item, sign_form=sign_form),
         **extra,
     )
     return _recorded(html, item, status)
@@ -112,15 +95,36 @@ def show_item(item_id: int):
     return _render_item(item)
 
 
+LIVE_PARTS = {
+    "opinions": "decisions/_opinions_part.html",
+    "plan": "decisions/_plan_part.html",
+}
+
+
+@bp.route("/items/<int:item_id>/live/<name>")
+@login_required
+def live_part(item_id: int, name: str):
+    """One live part of the item, refetched when an event of its meeting names it."""
+    template = LIVE_PARTS.get(name)
+    if template is None:
+        abort(404)
+    item = _item_or_404(item_id)
+    html = render_template(template, **item_parts(item))
+    return _recorded(html, item, part=name)
+
+
 @bp.route("/items/<int:item_id>/opinion", methods=["GET", "POST"])
 @login_required
 def edit_opinion(item_id: int):
     item = _item_or_404(item_id)
     check(may_give_opinion(current_user))
     current = services.current_opinion(item, _me())
+    from_meeting = request.form.get("back") == "meeting"
     form = OpinionForm(
         options=_option_choices(),
         data=opinion_form_data(current) if request.method == "GET" else None,
+        # The meeting's live view names its inline form after the item (see inline_opinion_form).
+        prefix=opinion_prefix(item.id) if from_meeting else "",
     )
     if form.validate_on_submit():
         try:
@@ -140,6 +144,10 @@ def edit_opinion(item_id: int):
             form.option_1.errors.append(str(error))
         else:
             flash("Your opinion is saved.", "success")
+            if from_meeting:
+                return redirect(
+                    url_for("meetings.show_meeting", meeting_id=item.meeting_id) + "#live"
+                )
             return redirect(url_for("decisions.show_item", item_id=item.id))
     html = render_template(
         "decisions/opinion_form.html", item=item, case=item.case, form=form, current=current

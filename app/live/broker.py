@@ -108,6 +108,11 @@ class Hub:
         for subscription in subscribers:
             subscription.offer(event)
 
+    def meeting_ids(self) -> list[int]:
+        """The meetings this process's streams follow."""
+        with self._lock:
+            return list(self._subscribers)
+
     def count(self, meeting_id: int) -> int:
         """How many streams of this process follow the meeting."""
         with self._lock:
@@ -214,10 +219,16 @@ class Listener(threading.Thread):
     def run(self) -> None:
         import psycopg
 
+        connected_before = False
         while not self.stopping.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    if connected_before:
+                        # Changes committed while the connection was down sent notifications
+                        # nobody heard: tell every followed meeting its current version.
+                        self._catch_up(conn)
+                    connected_before = True
                     self.ready.set()
                     while not self.stopping.is_set():
                         # A timeout so that stop() is noticed on a quiet channel.
@@ -226,6 +237,17 @@ class Listener(threading.Thread):
             except psycopg.Error:
                 log.exception("Meeting events listener lost PostgreSQL; reconnecting.")
                 self.stopping.wait(1.0)
+
+    def _catch_up(self, conn) -> None:
+        meeting_ids = self.target.meeting_ids()
+        if not meeting_ids:
+            return
+        rows = conn.execute(
+            "SELECT id, live_version FROM meeting WHERE id = ANY(%s)", (meeting_ids,)
+        ).fetchall()
+        for meeting_id, version in rows:
+            # No fragment names: a page that is behind refetches every part.
+            self.target.deliver(Event(int(meeting_id), int(version)))
 
     def _hand_on(self, payload: str) -> None:
         try:

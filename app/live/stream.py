@@ -17,6 +17,7 @@ from app.meetings.models import Meeting
 bp = Blueprint("live", __name__)
 
 DEFAULT_KEEPALIVE_SECONDS = 15
+RECONNECT_MS = 1000
 
 
 @bp.route("/meetings/<int:meeting_id>/events")
@@ -49,7 +50,8 @@ def _events(subscription, version: int, last_seen: int | None, keepalive: float)
         # A page that reconnects behind (or, after a restore, ahead of) the meeting refetches.
         if last_seen is not None and last_seen != version:
             first.update(catch_up=True, fragments=[])
-        yield _message(version, first)
+        # `retry`: a dropped stream is reopened after one second, not the browser's default.
+        yield f"retry: {RECONNECT_MS}\n" + _message(version, first)
         sent = version
         while True:
             try:

@@ -15,6 +15,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.models import User
@@ -25,6 +26,7 @@ from app.decisions.models import Opinion, Plan
 from app.editing import check_version, commit_edit
 from app.extensions import db
 from app.live.broker import publish
+from app.live.fragments import AGENDA, ALL, ATTENDANCE, CURRENT, MEETING, OPINIONS
 from app.meetings.models import ITEM_STATUSES, AgendaItem, Attendance, Meeting
 from app.timestamps import board_zone, utcnow
 
@@ -38,6 +40,14 @@ DIRECTIONS = ("up", "down")
 CLOSED_AGENDA = "This meeting is closed; its agenda can no longer be changed."
 CLOSED_ATTENDANCE = "This meeting is closed; its attendance can no longer be changed."
 NOT_OPEN = "The meeting is not open. Open it first, then bring a case into discussion."
+
+
+MOVED_ON = (
+    "The meeting had already moved to another case (from another window or tab), so nothing "
+    "was moved again. This page now shows where the meeting is."
+)
+# A move from no particular page (a script, a test): no check of what the page showed.
+ANY_CURRENT = object()
 
 
 class ChangeRefused(Exception):
@@ -169,7 +179,7 @@ def update_meeting(
     if not changed:
         return []
     record("changed", "meeting", meeting.id, user_id=author.id, fields=changed)
-    bump_live_version(meeting.id)
+    bump_live_version(meeting.id, ALL)
     commit_edit(meeting)
     return changed
 
@@ -256,7 +266,7 @@ def _place_on_agenda(
         case_id=case.id,
         fields=["position", "planned_minutes"] + (["note"] if note else []),
     )
-    bump_live_version(meeting.id)
+    bump_live_version(meeting.id, (AGENDA,))
     return item
 
 
@@ -291,7 +301,7 @@ def remove_from_agenda(*, item: AgendaItem, author: User) -> None:
     _record_item(
         "changed", item_id, case, meeting.id, author, case_id=case_id, change="removed_from_agenda"
     )
-    bump_live_version(meeting.id)
+    bump_live_version(meeting.id, (AGENDA,))
     _commit_agenda_change()
 
 
@@ -303,7 +313,7 @@ def order_urgent_first(*, meeting: Meeting, author: User) -> bool:
     if not _renumber(ordered):
         return False
     record("changed", "meeting", meeting.id, user_id=author.id, fields=["agenda_order"])
-    bump_live_version(meeting.id)
+    bump_live_version(meeting.id, (AGENDA,))
     _commit_agenda_change()
     return True
 
@@ -324,7 +334,7 @@ def move_item(*, item: AgendaItem, direction: str, author: User) -> bool:
     _record_item(
         "changed", item.id, item.case, meeting.id, author, fields=["position"], direction=direction
     )
-    bump_live_version(meeting.id)
+    bump_live_version(meeting.id, (AGENDA,))
     _commit_agenda_change()
     return True
 
@@ -337,7 +347,7 @@ def set_planned_minutes(*, item: AgendaItem, minutes: int, author: User) -> None
         return
     item.planned_minutes = minutes
     _record_item("changed", item.id, item.case, item.meeting_id, author, fields=["planned_minutes"])
-    bump_live_version(item.meeting_id)
+    bump_live_version(item.meeting_id, (AGENDA, CURRENT))
     _commit_agenda_change()
 
 
@@ -405,7 +415,7 @@ def close_meeting(*, meeting: Meeting, author: User, confirm_unsigned: bool = Fa
         status="closed",
         not_reached=closure.not_reached,
     )
-    bump_live_version(meeting.id)
+    bump_live_version(meeting.id, ALL)
     _commit_agenda_change()
     return closure
 
@@ -431,7 +441,7 @@ def open_meeting(*, meeting: Meeting, author: User) -> None:
         fields=["status", "opened_at"],
         status="open",
     )
-    bump_live_version(meeting.id)
+    bump_live_version(meeting.id, ALL)
     _commit_agenda_change()
 
 
@@ -456,13 +466,17 @@ def bring_up(*, item: AgendaItem, author: User) -> bool:
 
 
 @_in_one_transaction
-def next_item(*, meeting: Meeting, author: User) -> AgendaItem | None:
+def next_item(
+    *, meeting: Meeting, author: User, seen_current: int | object | None = ANY_CURRENT
+) -> AgendaItem | None:
     """Move on to the next waiting case in agenda order (then any skipped before it).
 
     Returns the case now under discussion, or None when no case is waiting: the one discussed
-    until now is ended all the same.
+    until now is ended all the same. `seen_current` is the case the chair's page showed; if
+    the meeting has moved since (another tab, a co-chair), nothing moves again.
     """
     _lock_live_meeting(meeting)
+    _check_seen_current(meeting, seen_current)
     items = _agenda_items(meeting.id)
     index = _current_index(meeting, items)
     waiting = [i for i, item in enumerate(items) if item.status == "pending"]
@@ -476,9 +490,12 @@ def next_item(*, meeting: Meeting, author: User) -> AgendaItem | None:
 
 
 @_in_one_transaction
-def previous_item(*, meeting: Meeting, author: User) -> AgendaItem:
+def previous_item(
+    *, meeting: Meeting, author: User, seen_current: int | object | None = ANY_CURRENT
+) -> AgendaItem:
     """Go back to the case before the current one (waiting or already decided)."""
     _lock_live_meeting(meeting)
+    _check_seen_current(meeting, seen_current)
     items = _agenda_items(meeting.id)
     index = _current_index(meeting, items)
     if index < 0:
@@ -512,7 +529,7 @@ def defer_item(*, item: AgendaItem, note: str, author: User) -> Meeting | None:
     now = utcnow()
     fields = ["status", "is_active", "defer_note", "deferred_to_meeting_id"]
     if meeting.current_item_id == item.id:
-        meeting.current_item_id = None
+        _set_current_item(meeting, None)
         record("changed", "meeting", meeting.id, user_id=author.id, fields=["current_item_id"])
     if item.started_at is not None and item.ended_at is None:
         item.ended_at = now
@@ -533,7 +550,7 @@ def defer_item(*, item: AgendaItem, note: str, author: User) -> Meeting | None:
         status="deferred",
         deferred_to_meeting_id=item.deferred_to_meeting_id,
     )
-    bump_live_version(meeting.id)
+    bump_live_version(meeting.id, (CURRENT, AGENDA, MEETING))
     _commit_agenda_change()
     return target
 
@@ -549,13 +566,13 @@ def next_scheduled_meeting(*, after: Meeting) -> Meeting | None:
     )
 
 
-def bump_live_version(meeting_id: int, fragments: tuple[str, ...] = ()) -> int | None:
+def bump_live_version(meeting_id: int, fragments: tuple[str, ...]) -> int | None:
     """Count one more change of the meeting's live state and publish it, in the caller's
     transaction (so open pages hear of it at COMMIT, and never of a rolled-back change).
 
     An UPDATE of the counter itself: concurrent changes each get their own number, and the
     meeting's lock version (which guards edits of its details) is left alone. `fragments`
-    names the parts of the page to refetch (none: all of them).
+    names the parts of the page to refetch (app.live.fragments; ALL: every part).
     """
     version = db.session.execute(
         update(Meeting)
@@ -567,6 +584,18 @@ def bump_live_version(meeting_id: int, fragments: tuple[str, ...] = ()) -> int |
     if version is not None:
         publish(meeting_id, version, fragments)
     return version
+
+
+def publish_case_change(case_id: int) -> None:
+    """A case's facts changed (a presentation, scores, a board choice, urgency): every open
+    meeting discussing it tells its pages, in the caller's transaction."""
+    meeting_ids = db.session.scalars(
+        select(AgendaItem.meeting_id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(AgendaItem.case_id == case_id, AgendaItem.is_active, Meeting.status == "open")
+    ).all()
+    for meeting_id in meeting_ids:
+        bump_live_version(meeting_id, (CURRENT, AGENDA))
 
 
 # Attendance and quorum ----------------------------------------------------------------------
@@ -681,7 +710,7 @@ def add_guest(*, meeting: Meeting, name: str, specialty: str | None, author: Use
         specialty=row.specialty,
         fields=["guest_name", "specialty", "is_present"],
     )
-    bump_live_version(meeting.id)
+    bump_live_version(meeting.id, (ATTENDANCE, MEETING, OPINIONS))
     _commit_agenda_change()
     return row
 
@@ -706,7 +735,7 @@ def set_guest_presence(*, row: Attendance, is_present: bool, author: User) -> bo
         fields=["is_present"],
         is_present=is_present,
     )
-    bump_live_version(row.meeting_id)
+    bump_live_version(row.meeting_id, (ATTENDANCE, MEETING, OPINIONS))
     _commit_agenda_change()
     return True
 
@@ -743,7 +772,7 @@ def _set_member_presence(
         self_check_in=author_id == member_id,
         fields=["is_present", "specialty"],
     )
-    bump_live_version(meeting_id)
+    bump_live_version(meeting_id, (ATTENDANCE, MEETING, OPINIONS))
     return True
 
 
@@ -868,6 +897,15 @@ def _lock_live_meeting(meeting: Meeting) -> None:
         raise ChangeRefused(NOT_OPEN)
 
 
+def _check_seen_current(meeting: Meeting, seen_current: int | object | None) -> None:
+    """Refuse a move made from a page that showed another case than the meeting's current one."""
+    if seen_current is ANY_CURRENT:
+        return
+    db.session.refresh(meeting, ["current_item_id"])
+    if meeting.current_item_id != seen_current:
+        raise ChangeRefused(MOVED_ON)
+
+
 def _current_index(meeting: Meeting, items: list[AgendaItem]) -> int:
     return next((i for i, item in enumerate(items) if item.id == meeting.current_item_id), -1)
 
@@ -898,7 +936,7 @@ def _move_discussion(
             fields=["status", "ended_at"],
             status=current.status,
         )
-    meeting.current_item_id = target.id if target is not None else None
+    _set_current_item(meeting, target.id if target is not None else None)
     if target is not None:
         if target.is_active:
             target.status = "discussing"
@@ -915,7 +953,22 @@ def _move_discussion(
             change="brought_up",
         )
     record("changed", "meeting", meeting.id, user_id=author.id, fields=["current_item_id"])
-    bump_live_version(meeting.id)
+    bump_live_version(meeting.id, (CURRENT, AGENDA, MEETING))
+
+
+def _set_current_item(meeting: Meeting, item_id: int | None) -> None:
+    """Point the meeting at the case under discussion without touching its lock version.
+
+    Moving between cases is not an edit of the meeting's details: a coordinator editing the
+    title or the quorum meanwhile must not be refused for it.
+    """
+    db.session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting.id)
+        .values(current_item_id=item_id)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(meeting, "current_item_id", item_id)
 
 
 def _carry_over(

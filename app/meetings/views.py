@@ -12,10 +12,15 @@ from markupsafe import Markup
 from app.accounts.models import User
 from app.accounts.permissions import check, is_coordinator, may_manage_agenda, require
 from app.accounts.services import active_members
+from app.assessment.views import scores_section
 from app.audit.services import record_view
 from app.cases.models import Case
+from app.cases.services import current_presentations
+from app.catalogue.services import current_versions
+from app.decisions.live import inline_opinion_form, item_parts
 from app.editing import StaleEdit, resume_after
 from app.extensions import db
+from app.live import fragments
 from app.meetings import services
 from app.meetings.forms import (
     SPECIALTY_CHOICES,
@@ -215,7 +220,9 @@ def close_meeting(meeting_id: int):
 def next_item(meeting_id: int):
     meeting = _load_meeting_for_chair(meeting_id)
     try:
-        item = services.next_item(meeting=meeting, author=current_user)
+        item = services.next_item(
+            meeting=meeting, author=current_user, seen_current=_seen_current()
+        )
     except services.ChangeRefused as refusal:
         return _refused(meeting_id, refusal)
     if item is None:
@@ -228,7 +235,7 @@ def next_item(meeting_id: int):
 def previous_item(meeting_id: int):
     meeting = _load_meeting_for_chair(meeting_id)
     try:
-        services.previous_item(meeting=meeting, author=current_user)
+        services.previous_item(meeting=meeting, author=current_user, seen_current=_seen_current())
     except services.ChangeRefused as refusal:
         return _refused(meeting_id, refusal)
     return redirect(_live_anchor(meeting_id))
@@ -404,6 +411,14 @@ def _load_meeting_for_chair(meeting_id: int) -> Meeting:
     return meeting
 
 
+def _seen_current():
+    """The case under discussion on the page the chair pressed the button on ("" for none)."""
+    value = request.form.get("seen_current")
+    if value is None:
+        return services.ANY_CURRENT
+    return int(value) if value.isdigit() else None
+
+
 def _member_or_400(value: str) -> User:
     member = db.session.get(User, int(value)) if (value or "").isdigit() else None
     if member is None:
@@ -431,47 +446,126 @@ def _agenda_page(
     """Render the agenda page, then record that it was viewed (it shows patient data).
 
     While the meeting is open the page is its live view: the case under discussion, the
-    chair's controls and the attendance with the quorum.
+    chair's controls and the attendance with the quorum. Each of those is also a live part
+    (`live_part`) that open pages refetch when the meeting changes.
     """
-    may_manage = may_manage_agenda(current_user, meeting) and not meeting.is_closed
-    offered = services.addable_cases() if may_manage else []
-    attendance = {row.member_id: row for row in meeting.attendance if row.member_id is not None}
-    # Members who left the team still show where attendance recorded them.
-    roster = active_members() if may_manage else []
-    roster += [row.member for row in attendance.values() if row.member not in roster and may_manage]
-    current = next((item for item in meeting.items if item.id == meeting.current_item_id), None)
-    if may_manage:
+    context = _meeting_context(
+        meeting,
+        minutes_form=minutes_form,
+        minutes_item_id=minutes_item_id,
+        guest_form=guest_form,
+        close_form=close_form,
+    )
+    offered = services.addable_cases() if context["may_manage"] else []
+    if context["may_manage"]:
         if add_form is None:
             add_form = AddCaseForm(formdata=None)
         add_form.offer(offered)
     else:
         add_form = None
-    total_minutes = sum(item.planned_minutes for item in meeting.items)
-    html = render_template(
-        "meetings/show.html",
-        meeting=meeting,
-        may_manage=may_manage,
-        may_edit=is_coordinator(current_user) and not meeting.is_closed,
-        add_form=add_form,
-        minutes_form=minutes_form,
-        minutes_item_id=minutes_item_id,
-        problem=problem,
-        total_minutes=total_minutes,
-        expected_end=meeting.starts_at + timedelta(minutes=total_minutes),
-        quorum=services.quorum_of(meeting),
-        attendance=attendance,
-        guests=[row for row in meeting.attendance if row.is_guest],
-        roster=roster,
-        me_present=getattr(attendance.get(current_user.id), "is_present", False),
-        current=current,
-        guest_form=guest_form or GuestForm(formdata=None),
-        close_form=close_form,
-        specialty_choices=SPECIALTY_CHOICES,
-    )
+    html = render_template("meetings/show.html", add_form=add_form, problem=problem, **context)
     # The agenda and the cases offered for it both show patients; the event names them all.
     shown = [item.case.patient_id for item in meeting.items] + [c.patient_id for c in offered]
     record_view("meeting", meeting.id, patient_ids=shown)
     return html, status
+
+
+LIVE_PARTS = {
+    fragments.MEETING: "meetings/_header.html",
+    fragments.CURRENT: "meetings/_current.html",
+    fragments.AGENDA: "meetings/_agenda.html",
+    fragments.ATTENDANCE: "meetings/_attendance.html",
+}
+
+
+@bp.route("/<int:meeting_id>/live/<name>")
+@login_required
+def live_part(meeting_id: int, name: str):
+    """One live part of the meeting page, refetched when an event names it."""
+    template = LIVE_PARTS.get(name)
+    if template is None:
+        abort(404)
+    meeting = _load_agenda_or_404(meeting_id)
+    context = _meeting_context(meeting, with_current=name == fragments.CURRENT)
+    html = render_template(template, **context)
+    if name == fragments.AGENDA:
+        record_view("meeting", meeting.id, patient_ids=[i.case.patient_id for i in meeting.items])
+    elif name == fragments.CURRENT and context["current"] is not None:
+        record_view("agenda_item", context["current"].id, patient_id=context["case"].patient_id)
+    return html
+
+
+def _meeting_context(
+    meeting: Meeting,
+    *,
+    with_current: bool = True,
+    minutes_form: PlannedMinutesForm | None = None,
+    minutes_item_id: int | None = None,
+    guest_form: GuestForm | None = None,
+    close_form: CloseMeetingForm | None = None,
+) -> dict:
+    """What the meeting page and its live parts show (the case under discussion in full only
+    `with_current`)."""
+    may_manage = may_manage_agenda(current_user, meeting) and not meeting.is_closed
+    attendance = {row.member_id: row for row in meeting.attendance if row.member_id is not None}
+    # Members who left the team still show where attendance recorded them.
+    roster = active_members() if may_manage else []
+    roster += [row.member for row in attendance.values() if row.member not in roster and may_manage]
+    current = next((item for item in meeting.items if item.id == meeting.current_item_id), None)
+    total_minutes = sum(item.planned_minutes for item in meeting.items)
+    context = {
+        "meeting": meeting,
+        "may_manage": may_manage,
+        "may_edit": is_coordinator(current_user) and not meeting.is_closed,
+        "minutes_form": minutes_form,
+        "minutes_item_id": minutes_item_id,
+        "total_minutes": total_minutes,
+        "expected_end": meeting.starts_at + timedelta(minutes=total_minutes),
+        "quorum": services.quorum_of(meeting),
+        "attendance": attendance,
+        "guests": [row for row in meeting.attendance if row.is_guest],
+        "roster": roster,
+        "me_present": getattr(attendance.get(current_user.id), "is_present", False),
+        "current": current,
+        "guest_form": guest_form or GuestForm(formdata=None),
+        "close_form": close_form,
+        "specialty_choices": SPECIALTY_CHOICES,
+    }
+    if with_current and current is not None and meeting.is_open:
+        context.update(_current_context(current))
+    return context
+
+
+def _current_context(current: AgendaItem) -> dict:
+    """The case under discussion in full: summary, presentations, scores, opinions, plan."""
+    case = current.case
+    presentations = current_presentations(case)
+    options = [(version.code, version.name) for version in current_versions()]
+    return {
+        "case": case,
+        "presentations": presentations,
+        **scores_section(case, presentations),
+        **item_parts(current),
+        "opinion_form": inline_opinion_form(current, options),
+        "timer": _timer(current),
+    }
+
+
+def _timer(item: AgendaItem) -> dict | None:
+    """Time spent on the item against its planned minutes (running while it is discussed)."""
+    if item.started_at is None:
+        return None
+    running = item.ended_at is None
+    elapsed = int(((item.ended_at or utcnow()) - item.started_at).total_seconds())
+    elapsed = max(elapsed, 0)
+    over = elapsed > item.planned_minutes * 60
+    text = f"{elapsed // 60}:{elapsed % 60:02d} of {item.planned_minutes} min"
+    return {
+        "running": running,
+        "elapsed": elapsed,
+        "over": over,
+        "text": text + (", over time" if over else ""),
+    }
 
 
 def _refused(meeting_id: int, refusal: services.ChangeRefused):

@@ -112,7 +112,7 @@ def _sign(client, plan, reason: str | None = None, lock_version: int | None = No
 
 
 def _plan_section(page: str) -> str:
-    return page[page.index("<h2>Agreed plan</h2>") :]
+    return page[page.index("Agreed plan</h2>") :]
 
 
 def test_cement_for_escc_2_lists_the_contraindication_as_unverified(client, members):

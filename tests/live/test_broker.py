@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 
 import pytest
+from sqlalchemy import text
 
 from app.extensions import db
 from app.live import broker
@@ -126,6 +127,36 @@ def test_postgres_back_end_delivers_at_commit_and_not_on_rollback(
         event = events.get(timeout=BOUND)
         assert event.fragments != ("ghost",)
         assert event.version == meeting.live_version
+    finally:
+        app.config["LIVE_BROKER"] = "inprocess"
+        broker.stop_listeners()
+
+
+@pytest.mark.only_on("postgresql")
+def test_after_losing_postgres_the_listener_catches_its_streams_up(
+    app, members, backend, subscription
+):
+    meeting = make_meeting(members)
+    app.config["LIVE_BROKER"] = "postgres"
+    try:
+        events = subscription(meeting.id)
+        # The server drops the listener's connection; a change commits while it is down.
+        db.session.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+        )
+        db.session.commit()
+        open_meeting(meeting=meeting, author=members["surgeon"])
+        version = db.session.get(type(meeting), meeting.id).live_version
+
+        # Whether the notification was heard or lost, the stream reaches the new version, and
+        # a catch-up names no parts (every part is refetched).
+        seen = []
+        while not seen or seen[-1].version < version:
+            seen.append(events.get(timeout=BOUND))
+        assert seen[-1].version == version
     finally:
         app.config["LIVE_BROKER"] = "inprocess"
         broker.stop_listeners()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -48,15 +50,16 @@ def test_the_chair_opens_a_scheduled_meeting_and_the_page_becomes_the_live_view(
     add_item(members, meeting)
     login(client, "surgeon")
     page = text_of(client.get(page_of(meeting)))
-    assert "Open the meeting" in page and 'id="live"' not in page
+    assert "Open the meeting" in page and "Not open yet" in page
+    assert "<h2>Under discussion</h2>" not in page
 
     response = post(client, meeting, f"/meetings/{meeting.id}/open")
     assert response.status_code == 302
     stored = fresh(Meeting, meeting.id)
     assert stored.status == "open" and stored.opened_at is not None
     page = text_of(client.get(page_of(meeting)))
-    assert 'id="live"' in page and "No case is under discussion" in page
-    assert "Open the meeting" not in page
+    assert "<h2>Under discussion</h2>" in page and "No case is under discussion" in page
+    assert "Open the meeting" not in page and "Not open yet" not in page
 
 
 def test_invalid_transitions_are_refused_with_a_clear_message(client, members):
@@ -161,7 +164,13 @@ def test_the_chairs_buttons_carry_access_keys_and_the_hint(client, members):
     for key in "npd":
         assert f'accesskey="{key}"' in page
     assert "<kbd>N</kbd> next, <kbd>P</kbd> previous, <kbd>D</kbd> defer" in page
-    assert "onclick" not in page and "<script" not in page
+    # No inline script or handler: the live page runs only the vendored and static scripts.
+    assert not re.search(r"\son[a-z]+=", page)
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script src="/static/vendor/htmx-2.0.11.min.js">',
+        '<script src="/static/vendor/htmx-ext-sse-2.2.4.min.js">',
+        '<script src="/static/live.js">',
+    ]
 
 
 def test_a_case_under_discussion_cannot_be_removed(client, members):
@@ -353,8 +362,8 @@ def test_every_change_moves_the_live_version_on(client, members):
 
 def test_signing_a_plan_moves_the_live_version_on(app, members):
     item = add_item(members)
-    before = fresh(Meeting, item.meeting_id).live_version
     plan = make_plan(members, item)
+    before = fresh(Meeting, item.meeting_id).live_version
     sign_plan(plan=plan, author=members["surgeon"], base_lock_version=plan.lock_version)
     assert fresh(Meeting, item.meeting_id).live_version == before + 1
 

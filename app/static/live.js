@@ -1,0 +1,238 @@
+/* Keeps a live meeting page in step with the meeting.
+ *
+ * The page holds one event stream (htmx's SSE extension on #live-root). Each event carries the
+ * meeting's new version and the names of the parts to refetch; an event without names, or a
+ * page that finds itself behind after reconnecting, refetches every part. Parts are swapped by
+ * htmx; what a member was typing survives the swap: values are carried into the new part, and a
+ * form that the new part no longer has (the board moved on) is kept aside until it is saved or
+ * discarded. No inline script or eval: the page runs under a strict Content-Security-Policy.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("live-root");
+  if (!root || !window.htmx) {
+    return;
+  }
+  var known = Number(root.getAttribute("data-live-version") || 0);
+  var status = document.getElementById("live-status");
+  var keptBox = document.getElementById("kept-drafts");
+  var justOpened = false;
+  var pending = {};
+
+  // Which parts an event names: "opinions" also names "opinions-12".
+  function named(element, names) {
+    var name = element.getAttribute("data-live-fragment");
+    return names.some(function (wanted) {
+      return name === wanted || name.indexOf(wanted + "-") === 0;
+    });
+  }
+
+  function refresh(names) {
+    var parts = Array.prototype.slice.call(root.querySelectorAll("[data-live-fragment]"));
+    var chosen = names ? parts.filter(function (p) { return named(p, names); }) : parts;
+    chosen.forEach(function (part) {
+      // A part inside another refetched part comes fresh with it.
+      var outer = part.parentElement && part.parentElement.closest("[data-live-fragment]");
+      if (outer && chosen.indexOf(outer) >= 0) {
+        return;
+      }
+      htmx.trigger(part, "live-refresh");
+    });
+  }
+
+  function showStatus(text) {
+    if (!status) {
+      return;
+    }
+    status.textContent = text || "";
+    status.hidden = !text;
+    root.classList.toggle("live-offline", Boolean(text));
+  }
+
+  document.body.addEventListener("htmx:sseOpen", function () {
+    justOpened = true;
+    showStatus("");
+  });
+
+  document.body.addEventListener("htmx:sseError", function () {
+    showStatus("Connection to the meeting lost. Reconnecting… What you type is kept.");
+  });
+
+  document.body.addEventListener("htmx:sseMessage", function (event) {
+    if (event.target.id !== "live-listener") {
+      return;
+    }
+    var data;
+    try {
+      data = JSON.parse(event.detail.data);
+    } catch (error) {
+      return;
+    }
+    var first = justOpened;
+    justOpened = false;
+    showStatus("");
+    if (typeof data.version !== "number" || data.version === known) {
+      return;
+    }
+    // An older version only counts on (re)connecting: the database was restored.
+    if (data.version < known && !first) {
+      return;
+    }
+    known = data.version;
+    root.setAttribute("data-live-version", String(known));
+    var names = Array.isArray(data.fragments) && data.fragments.length ? data.fragments : null;
+    refresh(first ? null : names);
+  });
+
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var code = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (code === 401) {
+      showStatus("Your session has ended. Log in again in another tab; this page keeps what you typed.");
+    } else if (code === 404 || code === 403) {
+      showStatus("This part of the meeting is no longer available to you. Reload the page.");
+    } else {
+      showStatus("Part of the page could not be updated (" + code + "). It will try again at the next change.");
+    }
+  });
+
+  // Keeping what a member types ---------------------------------------------------------------
+
+  function isDirty(control) {
+    var type = (control.type || "").toLowerCase();
+    if (type === "hidden" || type === "submit" || type === "button") {
+      return false;
+    }
+    if (type === "checkbox" || type === "radio") {
+      return control.checked !== control.defaultChecked;
+    }
+    if (control.tagName === "SELECT") {
+      return Array.prototype.some.call(control.options, function (option) {
+        return option.selected !== option.defaultSelected;
+      });
+    }
+    return control.value !== control.defaultValue;
+  }
+
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.hasAttribute("data-live-fragment")) {
+      return;
+    }
+    var incoming = new DOMParser().parseFromString(event.detail.serverResponse || "", "text/html");
+    var carry = [];
+    var keep = [];
+    target.querySelectorAll("input, textarea, select").forEach(function (control) {
+      var focused = control === document.activeElement;
+      if (!isDirty(control) && !focused) {
+        return;
+      }
+      if (control.id && incoming.getElementById(control.id)) {
+        carry.push({
+          id: control.id,
+          value: control.value,
+          checked: control.checked,
+          selected: control.tagName === "SELECT"
+            ? Array.prototype.map.call(control.options, function (o) { return o.selected; })
+            : null,
+          focused: focused,
+          start: focused && "selectionStart" in control ? control.selectionStart : null,
+          end: focused && "selectionEnd" in control ? control.selectionEnd : null
+        });
+      } else if (control.form && keep.indexOf(control.form) < 0 && isDirty(control)) {
+        keep.push(control.form);
+      }
+    });
+    pending[target.getAttribute("data-live-fragment")] = { carry: carry, keep: keep };
+  });
+
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var part = event.target;
+    if (!part || !part.hasAttribute || !part.hasAttribute("data-live-fragment")) {
+      return;
+    }
+    var name = part.getAttribute("data-live-fragment");
+    var saved = pending[name];
+    delete pending[name];
+    if (!saved) {
+      return;
+    }
+    saved.carry.forEach(function (entry) {
+      var control = document.getElementById(entry.id);
+      if (!control) {
+        return;
+      }
+      if (entry.selected) {
+        entry.selected.forEach(function (on, index) {
+          if (control.options[index]) {
+            control.options[index].selected = on;
+          }
+        });
+      } else if (control.type === "checkbox" || control.type === "radio") {
+        control.checked = entry.checked;
+      } else {
+        control.value = entry.value;
+      }
+      if (entry.focused) {
+        control.focus({ preventScroll: true });
+        if (entry.start !== null && control.setSelectionRange) {
+          try {
+            control.setSelectionRange(entry.start, entry.end);
+          } catch (error) {
+            /* not a text field */
+          }
+        }
+      }
+    });
+    saved.keep.forEach(keepAside);
+  });
+
+  // A form whose part no longer has it (the board moved to another case) is kept, filled in.
+  function keepAside(form) {
+    if (!keptBox) {
+      return;
+    }
+    var box = document.createElement("section");
+    box.className = "card kept-draft";
+    var note = document.createElement("p");
+    note.className = "flash flash-warning";
+    note.textContent = "The meeting moved on while you were writing. What you typed is kept here: " +
+      "save it, or discard it.";
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.textContent = "Discard";
+    discard.addEventListener("click", function () {
+      box.remove();
+    });
+    box.appendChild(note);
+    box.appendChild(form);
+    box.appendChild(discard);
+    keptBox.appendChild(box);
+  }
+
+  // The timer of the case under discussion --------------------------------------------------
+
+  function clock(seconds) {
+    var minutes = Math.floor(seconds / 60);
+    var rest = seconds % 60;
+    return minutes + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-timer-elapsed]").forEach(function (timer) {
+      // Counted from the server's figure at rendering: the member's clock may be wrong.
+      if (!timer.liveLoadedAt) {
+        timer.liveLoadedAt = now;
+      }
+      var elapsed = Number(timer.getAttribute("data-timer-elapsed")) +
+        Math.floor((now - timer.liveLoadedAt) / 1000);
+      var planned = Number(timer.getAttribute("data-timer-planned"));
+      var over = elapsed > planned * 60;
+      timer.textContent = clock(elapsed) + " of " + planned + " min" + (over ? ", over time" : "");
+      timer.classList.toggle("over", over);
+    });
+  }
+  tick();
+  window.setInterval(tick, 1000);
+})();
