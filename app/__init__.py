@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.extensions import csrf, db, login_manager, migrate
+from app.warmup import warm_templates_on_first_request
 from config import CONFIGS, INSTANCE_DIR, ProductionConfig
 
 # Every module that defines models, so that metadata (and Alembic) sees the whole schema.
@@ -50,6 +51,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     _register_blueprints(app)
     _register_error_pages(app)
+    warm_templates_on_first_request(app)
     _register_commands(app)
     _register_template_helpers(app)
     return app

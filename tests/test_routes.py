@@ -189,13 +189,17 @@ def url_values(endpoint: str, arguments, scene: Scene) -> dict:
     return values
 
 
+# Rules that need a query string to do anything.
+QUERIES = {"meetings.live_parts": "?parts=meeting,current,agenda,attendance"}
+
+
 def routes(app, scene: Scene) -> list[tuple[str, set[str], str]]:
     """(endpoint, methods, URL with real ids) for every rule of the app."""
     adapter = app.url_map.bind("localhost")
     found = []
     for rule in app.url_map.iter_rules():
         values = url_values(rule.endpoint, rule.arguments, scene)
-        url = adapter.build(rule.endpoint, values)
+        url = adapter.build(rule.endpoint, values) + QUERIES.get(rule.endpoint, "")
         found.append((rule.endpoint, set(rule.methods) - {"HEAD", "OPTIONS"}, url))
     return sorted(found)
 

@@ -95,24 +95,6 @@ def show_item(item_id: int):
     return _render_item(item)
 
 
-LIVE_PARTS = {
-    "opinions": "decisions/_opinions_part.html",
-    "plan": "decisions/_plan_part.html",
-}
-
-
-@bp.route("/items/<int:item_id>/live/<name>")
-@login_required
-def live_part(item_id: int, name: str):
-    """One live part of the item, refetched when an event of its meeting names it."""
-    template = LIVE_PARTS.get(name)
-    if template is None:
-        abort(404)
-    item = _item_or_404(item_id)
-    html = render_template(template, **item_parts(item))
-    return _recorded(html, item, part=name)
-
-
 @bp.route("/items/<int:item_id>/opinion", methods=["GET", "POST"])
 @login_required
 def edit_opinion(item_id: int):

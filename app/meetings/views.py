@@ -476,23 +476,51 @@ LIVE_PARTS = {
     fragments.AGENDA: "meetings/_agenda.html",
     fragments.ATTENDANCE: "meetings/_attendance.html",
 }
+ITEM_PARTS = {
+    fragments.OPINIONS: "decisions/_opinions_part.html",
+    fragments.PLAN: "decisions/_plan_part.html",
+}
+MAX_PARTS = 20
 
 
-@bp.route("/<int:meeting_id>/live/<name>")
+@bp.route("/<int:meeting_id>/live")
 @login_required
-def live_part(meeting_id: int, name: str):
-    """One live part of the meeting page, refetched when an event names it."""
-    template = LIVE_PARTS.get(name)
-    if template is None:
-        abort(404)
+def live_parts(meeting_id: int):
+    """The parts of the meeting's live pages named in `parts` (comma separated), in one answer:
+    each carries hx-swap-oob, so the page swaps it into the element with its id.
+
+    Meeting parts: meeting, current, agenda, attendance; item parts: opinions-<item id> and
+    plan-<item id> for an item of this meeting.
+    """
     meeting = _load_agenda_or_404(meeting_id)
-    context = _meeting_context(meeting, with_current=name == fragments.CURRENT)
-    html = render_template(template, **context)
-    if name == fragments.AGENDA:
-        record_view("meeting", meeting.id, patient_ids=[i.case.patient_id for i in meeting.items])
-    elif name == fragments.CURRENT and context["current"] is not None:
-        record_view("agenda_item", context["current"].id, patient_id=context["case"].patient_id)
-    return html
+    names = [name for name in request.args.get("parts", "").split(",") if name][:MAX_PARTS]
+    if not names:
+        abort(400)
+    items = {item.id: item for item in meeting.items}
+    wanted = []
+    for name in dict.fromkeys(names):
+        kind, _, item_id = name.partition("-")
+        if name in LIVE_PARTS:
+            wanted.append((LIVE_PARTS[name], None))
+        elif kind in ITEM_PARTS and item_id.isdigit() and int(item_id) in items:
+            wanted.append((ITEM_PARTS[kind], items[int(item_id)]))
+        else:
+            abort(404)
+    context = _meeting_context(meeting, with_current=fragments.CURRENT in names)
+    html = []
+    shown: set[int] = set()
+    for template, item in wanted:
+        extra = item_parts(item) if item is not None else {}
+        html.append(render_template(template, live_oob=True, **(context | extra)))
+        if item is not None:
+            shown.add(item.case.patient_id)
+        elif template == LIVE_PARTS[fragments.AGENDA]:
+            shown.update(i.case.patient_id for i in meeting.items)
+        elif template == LIVE_PARTS[fragments.CURRENT] and context["current"] is not None:
+            shown.add(context["current"].case.patient_id)
+    if shown:
+        record_view("meeting", meeting.id, patient_ids=sorted(shown), parts=list(names))
+    return "\n".join(html)
 
 
 def _meeting_context(

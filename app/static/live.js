@@ -28,17 +28,48 @@
     });
   }
 
-  function refresh(names) {
+  // Refetch the parts an event names (null: all) in one request; events arriving meanwhile
+  // are merged into the next request, so a page never falls behind or floods the server.
+  var inFlight = false;
+  var queued;  // undefined: nothing waiting; null: every part; else an array of names
+
+  function chosenParts(names) {
     var parts = Array.prototype.slice.call(root.querySelectorAll("[data-live-fragment]"));
     var chosen = names ? parts.filter(function (p) { return named(p, names); }) : parts;
-    chosen.forEach(function (part) {
-      // A part inside another refetched part comes fresh with it.
+    // A part inside another refetched part comes fresh with it.
+    return chosen.filter(function (part) {
       var outer = part.parentElement && part.parentElement.closest("[data-live-fragment]");
-      if (outer && chosen.indexOf(outer) >= 0) {
-        return;
-      }
-      htmx.trigger(part, "live-refresh");
-    });
+      return !(outer && chosen.indexOf(outer) >= 0);
+    }).map(function (part) { return part.getAttribute("data-live-fragment"); });
+  }
+
+  function refresh(names) {
+    if (names === null || queued === null) {
+      queued = null;
+    } else {
+      queued = (queued || []).concat(names.filter(function (n) { return (queued || []).indexOf(n) < 0; }));
+    }
+    if (!inFlight) {
+      send();
+    }
+  }
+
+  function send() {
+    var parts = chosenParts(queued === undefined ? [] : queued);
+    queued = undefined;
+    if (!parts.length) {
+      return;
+    }
+    inFlight = true;
+    var url = root.getAttribute("data-live-src") + "?parts=" + encodeURIComponent(parts.join(","));
+    htmx.ajax("GET", url, { source: root, target: root, swap: "none" }).then(done, done);
+  }
+
+  function done() {
+    inFlight = false;
+    if (queued !== undefined) {
+      send();
+    }
   }
 
   function showStatus(text) {
@@ -114,12 +145,13 @@
     return control.value !== control.defaultValue;
   }
 
-  document.body.addEventListener("htmx:beforeSwap", function (event) {
+  // Each part arrives as an out-of-band swap into the element with its id.
+  document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
     if (!target || !target.hasAttribute("data-live-fragment")) {
       return;
     }
-    var incoming = new DOMParser().parseFromString(event.detail.serverResponse || "", "text/html");
+    var incoming = event.detail.fragment;
     var carry = [];
     var keep = [];
     target.querySelectorAll("input, textarea, select").forEach(function (control) {
@@ -127,7 +159,7 @@
       if (!isDirty(control) && !focused) {
         return;
       }
-      if (control.id && incoming.getElementById(control.id)) {
+      if (control.id && incoming.querySelector("#" + CSS.escape(control.id))) {
         carry.push({
           id: control.id,
           value: control.value,
@@ -146,7 +178,7 @@
     pending[target.getAttribute("data-live-fragment")] = { carry: carry, keep: keep };
   });
 
-  document.body.addEventListener("htmx:afterSwap", function (event) {
+  document.body.addEventListener("htmx:oobAfterSwap", function (event) {
     var part = event.target;
     if (!part || !part.hasAttribute || !part.hasAttribute("data-live-fragment")) {
       return;

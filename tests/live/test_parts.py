@@ -18,7 +18,7 @@ from app.meetings.models import Meeting
 from tests.factories import add_item, make_case, make_meeting, make_plan
 from tests.support import count_queries, login, logout, post_form, text_of
 
-PART = re.compile(r'<(\w+)[^>]*\sdata-live-fragment="([^"]+)"[^>]*\shx-get="([^"]+)"')
+PART = re.compile(r'<(\w+)[^>]*\sid="([^"]+)"[^>]*\sdata-live-fragment="([^"]+)"')
 
 
 def drain(subscription) -> list[tuple[str, ...]]:
@@ -104,17 +104,44 @@ def test_every_part_of_the_page_comes_back_alone_as_the_same_element(client, mem
     login(client, "oncologist")
     page = text_of(client.get(f"/meetings/{meeting.id}"))
     parts = PART.findall(page)
-    names = {name for _, name, _ in parts}
+    names = {name for _, _, name in parts}
     assert names == {"meeting", "current", "agenda", "attendance", f"opinions-{first.id}",
                      f"plan-{first.id}"}  # fmt: skip
-    for tag, name, src in parts:
-        response = client.get(src)
-        assert response.status_code == 200, (name, src)
+    for tag, element_id, name in parts:
+        response = client.get(f"/meetings/{meeting.id}/live?parts={name}")
+        assert response.status_code == 200, name
         body = text_of(response).lstrip()
-        # Swapped in place of the element: the same tag, name and source at the top.
-        first_part = PART.match(body)
-        assert first_part is not None and first_part.groups() == (tag, name, src), body[:300]
+        # Swapped out of band into the element with the same id: same tag, id and name.
+        top = PART.match(body)
+        assert top is not None and top.groups() == (tag, element_id, name), body[:300]
+        assert 'hx-swap-oob="true"' in body.split(">", 1)[0]
         assert "<html" not in body
+
+
+def test_several_parts_come_in_one_answer_each_swapped_on_its_own(client, members, running):
+    meeting, first, _ = running
+    login(client, "oncologist")
+    body = text_of(client.get(f"/meetings/{meeting.id}/live?parts=current,agenda,plan-{first.id}"))
+    # Three top-level parts; the opinions and plan inside "current" travel with it.
+    assert body.count('hx-swap-oob="true"') == 3
+    assert [name for _, _, name in PART.findall(body)] == [
+        "current",
+        f"opinions-{first.id}",
+        f"plan-{first.id}",
+        "agenda",
+        f"plan-{first.id}",
+    ]
+
+
+def test_unknown_or_foreign_parts_are_refused(client, members, running):
+    meeting, _, _ = running
+    other = add_item(members)
+    login(client, "radiation")
+    base = f"/meetings/{meeting.id}/live"
+    assert client.get(base).status_code == 400
+    assert client.get(f"{base}?parts=secrets").status_code == 404
+    assert client.get(f"{base}?parts=opinions-{other.id}").status_code == 404
+    assert client.get(f"{base}?parts=opinions-x").status_code == 404
 
 
 def test_the_current_part_shows_the_case_the_timer_and_the_members_opinion_form(
@@ -123,7 +150,7 @@ def test_the_current_part_shows_the_case_the_timer_and_the_members_opinion_form(
     meeting, first, _ = running
     patient = first.case.patient
     login(client, "oncologist")
-    part = text_of(client.get(f"/meetings/{meeting.id}/live/current"))
+    part = text_of(client.get(f"/meetings/{meeting.id}/live?parts=current"))
     assert patient.display_name in part and patient.mrn in part
     assert "Spine map" in part and "Scores" in part and "Presentation by role" in part
     assert f'data-timer-planned="{first.planned_minutes}"' in part
@@ -157,7 +184,7 @@ def test_an_opinion_entered_on_the_live_view_appears_in_the_others_opinions_part
 
     logout(client)
     login(client, "radiation")
-    part = text_of(client.get(f"/items/{first.id}/live/opinions"))
+    part = text_of(client.get(f"/meetings/{meeting.id}/live?parts=opinions-{first.id}"))
     assert "Radioresistant histology; SBRT." in part
     assert "opinion given" in part
 
@@ -179,27 +206,22 @@ def test_a_bad_inline_opinion_keeps_the_text_and_says_what_is_wrong(client, memb
     assert "My long reasoning, kept." in page
 
 
-def test_reading_a_part_that_shows_a_patient_is_audited(client, members, running):
-    meeting, first, _ = running
+def test_reading_parts_that_show_patients_is_audited_once(client, members, running):
+    meeting, first, second = running
     login(client, "radiation")
     before = db.session.query(AuditEvent).count()
-    client.get(f"/meetings/{meeting.id}/live/current")
-    client.get(f"/meetings/{meeting.id}/live/attendance")  # no patient in it
+    client.get(f"/meetings/{meeting.id}/live?parts=current,agenda")
+    client.get(f"/meetings/{meeting.id}/live?parts=attendance")  # no patient in it
     db.session.expire_all()
     events = db.session.query(AuditEvent).order_by(AuditEvent.id).all()[before:]
     assert [(e.action, e.entity_type, e.entity_id) for e in events] == [
-        ("viewed", "agenda_item", first.id)
+        ("viewed", "meeting", meeting.id)
     ]
+    named = {link.patient_id for link in events[0].patients}
+    assert named == {first.case.patient_id, second.case.patient_id}
 
 
-def test_an_unknown_part_is_not_found(client, members, running):
-    meeting, first, _ = running
-    login(client, "radiation")
-    assert client.get(f"/meetings/{meeting.id}/live/secrets").status_code == 404
-    assert client.get(f"/items/{first.id}/live/secrets").status_code == 404
-
-
-@pytest.mark.parametrize("name", ["current", "agenda", "attendance", "meeting"])
+@pytest.mark.parametrize("name", ["current", "agenda", "attendance", "meeting", "current,agenda"])
 def test_a_part_costs_the_same_queries_whatever_the_agenda_length(client, members, name):
     counts = []
     login(client, "surgeon")
@@ -209,7 +231,7 @@ def test_a_part_costs_the_same_queries_whatever_the_agenda_length(client, member
         services.open_meeting(meeting=meeting, author=members["surgeon"])
         services.bring_up(item=items[0], author=members["surgeon"])
         with count_queries() as queries:
-            assert client.get(f"/meetings/{meeting.id}/live/{name}").status_code == 200
+            assert client.get(f"/meetings/{meeting.id}/live?parts={name}").status_code == 200
         counts.append(queries[0])
         services.close_meeting(meeting=meeting, author=members["surgeon"], confirm_unsigned=True)
     assert counts[0] == counts[1], counts
