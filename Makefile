@@ -36,6 +36,7 @@ test: install-test
 # Benchmarks print their figures (and keep them in bench/results/); they assert nothing.
 bench: install-test
 	$(BIN)/python bench/live_fanout.py
+	$(BIN)/python bench/pdf_export.py
 
 lint: install-test
 	$(BIN)/ruff check .

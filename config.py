@@ -37,6 +37,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     BOARD_NAME = os.environ.get("BOARD_NAME", "Spine Tumor Board")
+    # The institution named at the top of every exported document (empty: the board name only).
+    INSTITUTION_NAME = ""
     BOARD_TIMEZONE = os.environ.get("BOARD_TIMEZONE", "Europe/London")
     # argon2id cost; rehashed at login whenever these change.
     ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
@@ -64,7 +66,7 @@ class Config:
             "SECRET_KEY": os.environ.get("SECRET_KEY", cls.SECRET_KEY),
             "SQLALCHEMY_DATABASE_URI": _database_url(cls.SQLALCHEMY_DATABASE_URI),
         }
-        for name in ("BOARD_NAME", "BOARD_TIMEZONE", "LIVE_BROKER"):
+        for name in ("BOARD_NAME", "INSTITUTION_NAME", "BOARD_TIMEZONE", "LIVE_BROKER"):
             if name in os.environ:
                 settings[name] = os.environ[name]
         if "LIVE_KEEPALIVE_SECONDS" in os.environ:

@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.cases.views import bp as cases_bp
     from app.catalogue.views import bp as catalogue_bp
     from app.decisions.views import bp as decisions_bp
+    from app.exports.views import bp as exports_bp
     from app.live.stream import bp as live_bp
     from app.meetings.views import bp as meetings_bp
     from app.patients.views import bp as patients_bp
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
         fitness_bp,
         urgency_bp,
         live_bp,
+        exports_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

@@ -35,6 +35,7 @@ from app.cases.services import (
 from app.clinical import inputs
 from app.clinical.vocabulary import SPECIALTIES
 from app.editing import StaleEdit, resume_after
+from app.exports.services import exports_of
 from app.extensions import db
 from app.patients.models import Patient
 from app.patients.services import find_by_mrn
@@ -127,13 +128,19 @@ def show_case(case_id: int):
     case = load_case(case_id)
     presentations = current_presentations(case)
     presented = {p.specialty for p in presentations}
+    history = board_history(case)
     html = render_template(
         "cases/show.html",
         case=case,
         presentations=presentations,
         not_presented=[code for code in SPECIALTIES if code not in presented],
         entries=entry_counts([case.id])[case.id],
-        history=board_history(case),
+        history=history,
+        exports=exports_of(
+            case.patient_id,
+            item_ids=[item.id for item, _ in history],
+            meeting_ids=[item.meeting_id for item, _ in history],
+        ),
         ready_form=MarkReadyForm(),
         urgency=case_pathway(case),
         **scores_section(case, presentations),
