@@ -26,7 +26,8 @@ class Config:
 
     SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url(DEFAULT_SQLITE_URL)
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's message (and so the log) never carries patient data.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     # SQLite: WAL lets readers continue during a write; the busy timeout makes a writer wait
     # for the lock instead of failing at once (milliseconds).
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000"))
@@ -106,11 +107,20 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    # Served behind TLS only: browsers are told never to use plain HTTP for it.
+    SECURITY_HSTS = True
 
     @classmethod
-    def check(cls) -> list[str]:
-        """Return what is wrong with the environment for production, one line each."""
+    def check(cls, workers: int | None = None) -> list[str]:
+        """Return what is wrong with the environment for production, one line each.
+
+        `workers` is the number of server processes (gunicorn's, else $WEB_CONCURRENCY).
+        """
         problems = []
+        if os.environ.get("FLASK_DEBUG", "").lower() in {"1", "true", "yes", "on"}:
+            problems.append(
+                "FLASK_DEBUG is on: the debugger runs code sent by the browser. Unset FLASK_DEBUG."
+            )
         key = os.environ.get("SECRET_KEY", "")
         if not key or key == DEVELOPMENT_SECRET_KEY or len(key) < 32:
             problems.append(
@@ -119,7 +129,34 @@ class ProductionConfig(Config):
             )
         if not os.environ.get("DATABASE_URL"):
             problems.append("DATABASE_URL must name the production database (PostgreSQL).")
-        return problems
+        return problems + several_workers_problems(workers)
+
+
+def several_workers_problems(workers: int | None = None) -> list[str]:
+    """What stops several server processes from working together, in any configuration.
+
+    Live meeting events reach only the process that published them unless they go through
+    PostgreSQL (LIVE_BROKER=postgres), and SQLite is one file for one process.
+    """
+    if workers is None:
+        concurrency = os.environ.get("WEB_CONCURRENCY", "1")
+        workers = int(concurrency) if concurrency.isdigit() else 1
+    if workers <= 1:
+        return []
+    problems = []
+    url = _database_url(DEFAULT_SQLITE_URL) or ""
+    if url.startswith("sqlite"):
+        problems.append(
+            f"{workers} workers on SQLite: SQLite serves one server process. Use PostgreSQL "
+            "(DATABASE_URL=postgresql://…) or run a single worker."
+        )
+    if os.environ.get("LIVE_BROKER", "inprocess") != "postgres":
+        problems.append(
+            f"{workers} workers with LIVE_BROKER={os.environ.get('LIVE_BROKER', 'inprocess')}: "
+            "meeting events would reach only the worker that made the change. Set "
+            "LIVE_BROKER=postgres (with PostgreSQL) or run a single worker."
+        )
+    return problems
 
 
 CONFIGS = {

@@ -8,6 +8,7 @@ from flask import Flask, render_template
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app import headers, logs
 from app.extensions import csrf, db, login_manager, migrate
 from app.warmup import warm_templates_on_first_request
 from config import CONFIGS, INSTANCE_DIR, ProductionConfig
@@ -51,6 +52,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     _register_blueprints(app)
     _register_error_pages(app)
+    headers.install(app)
+    logs.install(app.logger)
     warm_templates_on_first_request(app)
     _register_commands(app)
     _register_template_helpers(app)
@@ -131,6 +134,7 @@ def _register_error_pages(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.assessment.cli import radiosensitivity_cli
+    from app.backup.cli import backup_command, restore_command
     from app.catalogue.cli import catalogue_cli
     from app.seed import seed_demo_command
 
@@ -138,6 +142,8 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(radiosensitivity_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _register_template_helpers(app: Flask) -> None:

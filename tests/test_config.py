@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
+import config
 from app import create_app
 from app.extensions import db
 
@@ -56,3 +62,61 @@ def test_production_starts_with_a_real_key_and_database(monkeypatch):
     app = create_app("production")
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_the_debugger(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="FLASK_DEBUG is on"):
+        create_app("production")
+
+
+@pytest.mark.parametrize(
+    ("environment", "workers", "messages"),
+    [
+        ({"DATABASE_URL": "sqlite:////tmp/board.db"}, 1, []),
+        ({"DATABASE_URL": "sqlite:////tmp/board.db"}, 4, ["4 workers on SQLite", "LIVE_BROKER"]),
+        ({"DATABASE_URL": "postgresql://db/board"}, 2, ["LIVE_BROKER=inprocess"]),
+        ({"DATABASE_URL": "postgresql://db/board", "LIVE_BROKER": "postgres"}, 8, []),
+        (
+            {"DATABASE_URL": "sqlite:////tmp/board.db", "WEB_CONCURRENCY": "3"},
+            None,
+            ["3 workers on SQLite", "LIVE_BROKER"],
+        ),
+    ],
+)
+def test_several_workers_need_postgresql_and_its_broker(
+    monkeypatch, environment, workers, messages
+):
+    for name in ("DATABASE_URL", "LIVE_BROKER", "WEB_CONCURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    problems = config.several_workers_problems(workers)
+    assert len(problems) == len(messages)
+    for problem, message in zip(problems, messages, strict=True):
+        assert message in problem
+
+
+def test_gunicorn_refuses_several_workers_on_sqlite_in_production(tmp_path):
+    """The real server, started as a deployment would start it: it stops before serving."""
+    environment = {
+        **os.environ,
+        "TUMORBOARD_CONFIG": "production",
+        "SECRET_KEY": "k" * 64,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'board.sqlite3'}",
+    }
+    environment.pop("LIVE_BROKER", None)
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    finished = subprocess.run(
+        [str(gunicorn), "-w", "2", "-b", "127.0.0.1:0", "app:create_app()"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode != 0
+    assert "Refusing to start" in finished.stderr
+    assert "2 workers on SQLite" in finished.stderr and "LIVE_BROKER=postgres" in finished.stderr

@@ -300,15 +300,19 @@ def test_every_change_without_a_csrf_token_is_refused_with_400(app, client, scen
     }
     problems = []
     before = table_contents()
+    unsafe = 0
     for endpoint, methods, url in routes(app, scene):
-        if "POST" not in methods:
-            continue
-        response = client.post(url, data=data)
-        if response.status_code != 400:
-            problems.append(f"POST {url} ({endpoint}): {response.status_code}")
-        wrong = client.post(url, data={**data, "csrf_token": "not-the-token"})
-        if wrong.status_code != 400:
-            problems.append(f"POST {url} with a wrong token ({endpoint}): {wrong.status_code}")
+        for method in sorted(methods - {"GET"}):  # every unsafe method a rule accepts
+            unsafe += 1
+            response = client.open(url, method=method, data=data)
+            if response.status_code != 400:
+                problems.append(f"{method} {url} ({endpoint}): {response.status_code}")
+            wrong = client.open(url, method=method, data={**data, "csrf_token": "not-the-token"})
+            if wrong.status_code != 400:
+                problems.append(
+                    f"{method} {url} with a wrong token ({endpoint}): {wrong.status_code}"
+                )
+    assert unsafe >= 40  # the walk reached every form of the app
     assert problems == []
     assert changed_tables(before, table_contents()) == []
     # Still logged in: the refusals did not end the session either.

@@ -1,0 +1,1 @@
+"""Backups of the board's database, taken while it runs, and restoring one."""
