@@ -36,6 +36,10 @@ class Config:
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Server-side session limits (app/accounts/sessions.py): minutes without a request, and
+    # hours after login, after which the member logs in again.
+    SESSION_IDLE_MINUTES = float(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_ABSOLUTE_HOURS = float(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
     REMEMBER_COOKIE_HTTPONLY = True
     BOARD_NAME = os.environ.get("BOARD_NAME", "Spine Tumor Board")
     # The institution named at the top of every exported document (empty: the board name only).
@@ -105,6 +109,10 @@ class ProductionConfig(Config):
     """A hospital deployment: secrets and the database must come from the environment."""
 
     SESSION_COOKIE_SECURE = True
+    # "__Host-": the browser sends it only over HTTPS, to this host, for every path.
+    SESSION_COOKIE_NAME = "__Host-tumorboard"
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = False
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     # Served behind TLS only: browsers are told never to use plain HTTP for it.

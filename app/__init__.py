@@ -134,6 +134,7 @@ def _register_error_pages(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.assessment.cli import radiosensitivity_cli
+    from app.audit.cli import audit_cli
     from app.backup.cli import backup_command, restore_command
     from app.catalogue.cli import catalogue_cli
     from app.seed import seed_demo_command
@@ -142,6 +143,7 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(radiosensitivity_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
 

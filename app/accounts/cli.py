@@ -43,7 +43,7 @@ def create_command(username, full_name, specialty, admin, coordinator, email, pa
     if username_taken(username):
         raise click.ClickException(f"A member with username {username.strip()!r} already exists.")
     password = _read_password(password_stdin)
-    if problem := password_problem(password):
+    if problem := password_problem(password, username=username):
         raise click.ClickException(problem)
     member = register_member(
         username=username,

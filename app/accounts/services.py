@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
+from app.accounts import throttle
 from app.accounts.models import User
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.audit.services import record
@@ -44,16 +45,38 @@ def username_taken(username: str, *, except_member: User | None = None) -> bool:
     return other is not None and (except_member is None or other.id != except_member.id)
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """Return the active member with these credentials, or None, in the same time either way."""
+def authenticate(username: str, password: str, address: str | None = None) -> User | None:
+    """Return the active member with these credentials, or None, in the same time either way.
+
+    A locked account (too many failures) or an address that failed too often gets None even
+    with the right password; the caller says the same words in every case. Failures are
+    counted here; the caller commits.
+    """
+    blocked = throttle.address_blocked(address)
     user = find_by_username(username)
+    # Always verified, so that the time taken says nothing about which case this is.
     valid = verify_password(user.password_hash if user else None, password)
-    if not (user and valid and user.is_active):
+    if user is None or blocked:
         return None
+    if throttle.is_locked(user) or not (valid and user.is_active):
+        if not valid:
+            throttle.record_failure(user)
+        return None
+    throttle.record_success(user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user
+
+
+def change_password(user: User, new_password: str) -> None:
+    """The member's own new password (checked by the caller); their other sessions end."""
+    from app.accounts import sessions
+
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    sessions.end_all(user, "password_changed")
+    record("changed", "user", user.id, fields=["password"])
 
 
 def create_member(

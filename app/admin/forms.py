@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional, Regexp, StopValidation, ValidationError
 
-from app.accounts.passwords import MIN_PASSWORD_LENGTH
+from app.accounts.passwords import password_problem
 from app.accounts.services import USERNAME_MAX_LENGTH, username_problem, username_taken
 from app.admin.services import username_taken_message
 from app.audit.models import AUDIT_ACTIONS
@@ -99,8 +99,11 @@ class MemberForm(FlaskForm):
 
 
 def _new_password(form, field):
-    if len(field.data or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    username = getattr(getattr(form, "username", None), "data", None) or getattr(
+        form, "member_username", None
+    )
+    if problem := password_problem(field.data or "", username=username):
+        raise ValidationError(problem)
 
 
 def _matches_password(form, field):

@@ -5,6 +5,7 @@ Each change commits together with its audit event, whose detail names the change
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
@@ -13,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.accounts import sessions
 from app.accounts.models import User
 from app.accounts.passwords import hash_password
 from app.accounts.services import register_member, username_taken
@@ -95,14 +97,20 @@ def _set_active(member: User, active: bool) -> bool:
     if member.is_active == active:
         return False
     member.is_active = active
+    if not active:
+        sessions.end_all(member, "deactivated")
     record("changed", "user", member.id, fields=["is_active"])
     db.session.commit()
     return True
 
 
 def reset_password(member: User, password: str) -> None:
-    """Give a member a new password chosen by an admin; the event names the field only."""
+    """Give a member a new password chosen by an admin; the event names the field only.
+
+    Every session the member has open ends: whoever knew the old password is out."""
     member.password_hash = hash_password(password)
+    member.must_change_password = True  # known to the admin: the member picks their own
+    sessions.end_all(member, "password_reset")
     record("changed", "user", member.id, fields=["password"])
     db.session.commit()
 
@@ -182,3 +190,42 @@ def record_audit_view(filters: dict, page: int) -> None:
     """Record that the audit trail was read: which filters (names only) and which page."""
     detail = {"filters": sorted(filters)} if filters else {}
     record_view("audit_log", None, page=page, **detail)
+
+
+CSV_COLUMNS = (
+    "id", "created_at", "user", "action", "entity_type", "entity_id", "patient_ids", "detail",
+    "remote_addr", "chain_seq", "prev_hash", "hash",
+)  # fmt: skip
+
+
+def audit_csv_rows(filters: dict, batch: int = 500):
+    """The header, then every event matching `filters` oldest first, as CSV rows (streamed)."""
+    yield CSV_COLUMNS
+    conditions = _audit_conditions(filters)
+    last = 0
+    while True:
+        events = db.session.scalars(
+            select(AuditEvent)
+            .where(*conditions, AuditEvent.id > last)
+            .options(joinedload(AuditEvent.user), selectinload(AuditEvent.patients))
+            .order_by(AuditEvent.id)
+            .limit(batch)
+        ).all()
+        if not events:
+            return
+        for event in events:
+            yield (
+                event.id,
+                event.created_at.isoformat(),
+                event.user.username if event.user else "",
+                event.action,
+                event.entity_type,
+                "" if event.entity_id is None else event.entity_id,
+                " ".join(str(link.patient_id) for link in event.patients),
+                json.dumps(event.detail or {}, sort_keys=True),
+                event.remote_addr or "",
+                "" if event.chain_seq is None else event.chain_seq,
+                event.prev_hash or "",
+                event.hash or "",
+            )
+        last = events[-1].id

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import csv
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from app.accounts import services as account_services
@@ -12,6 +25,7 @@ from app.admin import services
 from app.admin.forms import AuditFilterForm, MemberForm, NewMemberForm, ResetPasswordForm
 from app.admin.services import MemberRefused
 from app.audit.models import AUDIT_ACTIONS
+from app.audit.services import record
 from app.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -89,9 +103,14 @@ def reactivate_member(member_id: int):
 def reset_password(member_id: int):
     member = db.get_or_404(User, member_id)
     form = ResetPasswordForm()
+    form.member_username = member.username
     if form.validate_on_submit():
         services.reset_password(member, form.password.data)
-        flash(f"Set a new password for {member.full_name}. Give it to them in person.", "success")
+        flash(
+            f"Set a new password for {member.full_name}. Give it to them in person: they choose "
+            "their own at their next login.",
+            "success",
+        )
         return redirect(url_for("admin.list_members"))
     return render_template("admin/reset_password.html", form=form, member=member)
 
@@ -99,11 +118,7 @@ def reset_password(member_id: int):
 @bp.route("/audit")
 @require(is_admin)
 def audit_log():
-    members, entity_types = services.audit_filter_choices()
-    form = AuditFilterForm(formdata=request.args)
-    form.set_choices(members, entity_types)
-    valid = form.validate()
-    filters = form.filters() if valid else {}
+    form, valid, filters = _audit_filters()
     page = max(1, request.args.get("page", 1, type=int))
     services.record_audit_view(filters, page)
     per_page = current_app.config["PAGE_SIZE"]
@@ -113,6 +128,39 @@ def audit_log():
     return render_template(
         "admin/audit.html", form=form, listing=listing, link_args=link_args, actions=AUDIT_ACTIONS
     )
+
+
+@bp.route("/audit.csv")
+@require(is_admin)
+def audit_csv():
+    """The audit trail (with the page's filters) as CSV, for an auditor's own tools."""
+    _, _, filters = _audit_filters()
+    detail = {"filters": sorted(filters)} if filters else {}
+    record("exported", "audit_log", None, format="csv", **detail)
+    db.session.commit()
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in services.audit_csv_rows(filters):
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _audit_filters() -> tuple[AuditFilterForm, bool, dict]:
+    """The audit filter form read from the query string, whether it is valid, its filters."""
+    members, entity_types = services.audit_filter_choices()
+    form = AuditFilterForm(formdata=request.args)
+    form.set_choices(members, entity_types)
+    valid = form.validate()
+    return form, valid, form.filters() if valid else {}
 
 
 def _show_refusal(form, refusal: MemberRefused) -> None:

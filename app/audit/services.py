@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import has_request_context, request
 from flask_login import current_user
 
+from app.audit import chain
 from app.audit.models import AUDIT_ACTIONS, AuditEvent, AuditEventPatient
 from app.extensions import db
+from app.timestamps import utcnow
 
 
 def record(
@@ -30,6 +32,7 @@ def record(
     if user_id is None and has_request_context() and current_user.is_authenticated:
         user_id = current_user.id
     event = AuditEvent(
+        created_at=utcnow(),  # set now, not at flush: it is part of the event's hash
         action=action,
         entity_type=entity_type,
         entity_id=entity_id,
@@ -41,6 +44,7 @@ def record(
     named = {patient_id, *patient_ids} - {None}
     event.patients = [AuditEventPatient(patient_id=pid) for pid in sorted(named)]
     db.session.add(event)
+    chain.remember(db.session(), event)
     return event
 
 

@@ -86,8 +86,30 @@
     showStatus("");
   });
 
+  var ENDED = "Your session has ended. Log in again in another tab; this page keeps what you typed.";
+
+  // Is the session still alive? Asked when the stream drops, and every few minutes, which
+  // also keeps the session of an open meeting page from idling out.
+  function checkSession() {
+    return fetch(root.getAttribute("data-live-keepalive"), {
+      credentials: "same-origin",
+      redirect: "manual",
+      cache: "no-store"
+    }).then(function (response) {
+      var ended = response.status === 401 || response.type === "opaqueredirect";
+      if (ended) {
+        showStatus(ENDED);
+      }
+      return !ended;
+    }, function () {
+      return true;  // the network, not the session: the stream's notice says so
+    });
+  }
+  window.setInterval(checkSession, 5 * 60 * 1000);
+
   document.body.addEventListener("htmx:sseError", function () {
     showStatus("Connection to the meeting lost. Reconnecting… What you type is kept.");
+    checkSession();
   });
 
   document.body.addEventListener("htmx:sseMessage", function (event) {
@@ -119,7 +141,7 @@
   document.body.addEventListener("htmx:responseError", function (event) {
     var code = event.detail.xhr ? event.detail.xhr.status : 0;
     if (code === 401) {
-      showStatus("Your session has ended. Log in again in another tab; this page keeps what you typed.");
+      showStatus(ENDED);
     } else if (code === 404 || code === 403) {
       showStatus("This part of the meeting is no longer available to you. Reload the page.");
     } else {

@@ -77,3 +77,61 @@ def test_flask_db_check_command_reports_no_changes(empty_database):
     assert result.exit_code == 0, result.output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_audit_chain_migration_keeps_a_used_databases_trail(empty_database):
+    """A database with audit events and their patient links, from before the chain, upgrades:
+    its events stay (outside the chain), new ones are chained, and the trail is append-only."""
+    from sqlalchemy import text
+
+    from app.audit import chain
+    from app.audit.services import record
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade(revision="855eba3281bf")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO user_account (id, username, full_name, is_admin, is_coordinator, "
+                    "is_active, password_hash, created_at, updated_at) VALUES (1, 'olga', 'Olga', "
+                    "false, false, true, 'x', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO patient (id, mrn, family_name, given_name, birth_date, sex, "
+                    "created_at, lock_version) VALUES (1, 'SYN-0001', 'Old', 'Row', '1960-01-01', "
+                    "'female', CURRENT_TIMESTAMP, 1)"
+                )
+            )
+            for event_id in (1, 2):
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_event (id, created_at, user_id, action, entity_type, "
+                        "entity_id, patient_id, detail) VALUES (:id, CURRENT_TIMESTAMP, 1, "
+                        "'viewed', 'patient', 1, 1, '{}')"
+                    ),
+                    {"id": event_id},
+                )
+                conn.execute(
+                    text("INSERT INTO audit_event_patient (event_id, patient_id) VALUES (:id, 1)"),
+                    {"id": event_id},
+                )
+            if db.engine.dialect.name == "postgresql":
+                # Rows inserted with their ids: the sequence moves on past them.
+                conn.execute(text("SELECT setval(pg_get_serial_sequence('audit_event', 'id'), 2)"))
+        upgrade()
+        old = db.session.execute(text("SELECT id, chain_seq FROM audit_event ORDER BY id")).all()
+        assert [tuple(row) for row in old] == [(1, None), (2, None)]
+        record("viewed", "patient", 1, patient_id=1, user_id=1)
+        db.session.commit()
+        assert db.session.scalar(text("SELECT chain_seq FROM audit_event WHERE id = 3")) == 1
+        assert chain.verify(db.session) == []
+        with pytest.raises(Exception, match="append-only"):
+            db.session.execute(text("DELETE FROM audit_event WHERE id = 1"))
+        db.session.rollback()
+        db.session.remove()
+        downgrade(revision="base")
+        assert _tables() <= {"alembic_version"}
+        db.engine.dispose()
