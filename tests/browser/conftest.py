@@ -14,9 +14,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import IN_CI
+from tests.live.conftest import serving
 from tests.support import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -91,27 +91,13 @@ class Outage:
                 close()
 
 
-class BrowserServer:
-    def __init__(self, app):
-        self.outage = Outage(app)
-        self.server = make_server("127.0.0.1", 0, self.outage, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-
 @pytest.fixture
 def server(app):
-    saved = app.config["LIVE_KEEPALIVE_SECONDS"]
-    app.config["LIVE_KEEPALIVE_SECONDS"] = 0.2
-    served = BrowserServer(app)
-    served.thread.start()
-    try:
+    """The app behind an Outage switch, served by a real threaded server."""
+    outage = Outage(app)
+    with serving(app, outage) as served:
+        served.outage = outage
         yield served
-    finally:
-        served.server.shutdown()
-        served.server.server_close()
-        served.thread.join(timeout=5)
-        app.config["LIVE_KEEPALIVE_SECONDS"] = saved
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.serving import make_server
@@ -11,9 +12,12 @@ from tests.live.sse import Visitor
 
 
 class LiveServer:
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+    """`wsgi` (by default the app itself) served by a threaded server on a free port."""
+
+    def __init__(self, app, wsgi=None):
+        self.server = make_server("127.0.0.1", 0, wsgi or app, threaded=True)
         self.host, self.port = "127.0.0.1", self.server.server_port
+        self.url = f"http://{self.host}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def visitor(self, username: str | None = None) -> Visitor:
@@ -23,12 +27,12 @@ class LiveServer:
         return visitor
 
 
-@pytest.fixture
-def live_server(app):
-    """The app served by a real threaded server on a free port (keep-alive every 0.2 s)."""
+@contextmanager
+def serving(app, wsgi=None):
+    """A running LiveServer for the block, with keep-alive comments every 0.2 s."""
     saved = app.config["LIVE_KEEPALIVE_SECONDS"]
     app.config["LIVE_KEEPALIVE_SECONDS"] = 0.2
-    server = LiveServer(app)
+    server = LiveServer(app, wsgi)
     server.thread.start()
     try:
         yield server
@@ -37,3 +41,10 @@ def live_server(app):
         server.server.server_close()
         server.thread.join(timeout=5)
         app.config["LIVE_KEEPALIVE_SECONDS"] = saved
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by a real threaded server on a free port (keep-alive every 0.2 s)."""
+    with serving(app) as server:
+        yield server
