@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -55,6 +56,10 @@ def _extend_chain(session: Session) -> None:
     if not pending:
         return
     session.flush()  # every event inserted, with its patients
+    # An event whose savepoint was rolled back is gone: it takes no place in the chain.
+    pending = [event for event in pending if sa_inspect(event).persistent]
+    if not pending:
+        return
     head = session.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)

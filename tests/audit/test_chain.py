@@ -47,8 +47,18 @@ def test_a_rolled_back_event_leaves_no_trace_in_the_chain(app, members):
     patient = events(members, count=1)
     record("viewed", "patient", patient.id, patient_id=patient.id)
     db.session.rollback()
+    # Nor one recorded inside a savepoint that is rolled back, in a transaction that commits.
+    savepoint = db.session.begin_nested()
+    record("viewed", "patient", patient.id, patient_id=patient.id, page="gone")
+    db.session.flush()
+    savepoint.rollback()
+    record("viewed", "patient", patient.id, patient_id=patient.id, page="kept")
+    db.session.commit()
     events(members, count=1)
     assert chain.verify(db.session) == []
+    db.session.expire_all()
+    pages = [e.detail.get("page") for e in db.session.query(AuditEvent).order_by(AuditEvent.id)]
+    assert "gone" not in pages and "kept" in pages
 
 
 REFUSED_STATEMENTS = (
