@@ -6,8 +6,9 @@ two opinions, a signed plan with steps, a dissent and actions), then times, in t
   * the consensus summary of one case: the HTML alone, and the PDF (HTML + WeasyPrint);
   * the minutes of the 50-case meeting: the HTML alone, and the PDF;
 
-and prints the median of several runs, the ratio PDF/HTML, and whether the minutes meet the
-target of at most 1 s.
+and prints the median of several runs (wall-clock time, and the CPU time of this process, which
+another load on the machine does not inflate), the ratio PDF/HTML, the machine's CPU count and
+load, and whether the minutes meet the target of at most 1 s (wall clock).
 
     python bench/pdf_export.py [--cases 50] [--runs 5]
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -131,13 +133,15 @@ def build(cases: int):
     return meeting, items[0]
 
 
-def median_seconds(function, runs: int) -> float:
-    times = []
+def median_seconds(function, runs: int) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds of `runs` calls."""
+    wall, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main() -> None:
@@ -180,12 +184,13 @@ def main() -> None:
                 render_pdf(summary_html())
                 results = {}
                 for name, html in (("summary", summary_html), ("minutes", minutes_html)):
-                    html_s = median_seconds(html, args.runs)
-                    pdf_s = median_seconds(lambda html=html: render_pdf(html()), args.runs)
+                    html_s, _ = median_seconds(html, args.runs)
+                    pdf_s, pdf_cpu = median_seconds(lambda html=html: render_pdf(html()), args.runs)
                     pages = render_pdf(html()).pages
                     results[name] = {
                         "html_ms": round(html_s * 1000, 1),
                         "pdf_ms": round(pdf_s * 1000, 1),
+                        "pdf_cpu_ms": round(pdf_cpu * 1000, 1),
                         "ratio": round(pdf_s / html_s, 1),
                         "pages": pages,
                     }
@@ -193,9 +198,12 @@ def main() -> None:
                         ("minutes", f"minutes, {args.cases} cases")):  # fmt: skip
         r = results[name]
         print(
-            f"{label:<28} HTML {r['html_ms']:>7.1f} ms   PDF {r['pdf_ms']:>7.1f} ms   "
-            f"PDF/HTML {r['ratio']:>5.1f}x   {r['pages']} pages"
+            f"{label:<28} HTML {r['html_ms']:>6.1f} ms   PDF {r['pdf_ms']:>7.1f} ms "
+            f"(CPU {r['pdf_cpu_ms']:>7.1f} ms)   PDF/HTML {r['ratio']:>5.1f}x   {r['pages']} pages"
         )
+    load = os.getloadavg()[0]
+    results["machine"] = {"cpus": os.cpu_count(), "load_1min": round(load, 2)}
+    print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f} (1 min) after the runs")
     met = results["minutes"]["pdf_ms"] <= TARGET_MINUTES_SECONDS * 1000
     print(
         f"target: the {args.cases}-case minutes PDF in at most 1 s: {'met' if met else 'NOT met'}"
