@@ -21,6 +21,19 @@ def _database_url(default: str | None) -> str | None:
     return url
 
 
+def _proxy_count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise RuntimeError(
+            f"TRUSTED_PROXIES must be the number of reverse proxies in front of the app "
+            f"(0 or more), not {value!r}."
+        )
+    return count
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -63,6 +76,9 @@ class Config:
         "interventional_radiology",
         "spine_surgery",
     )
+    # Reverse proxies in front of the app that append X-Forwarded-For/-Proto (0: none). Only
+    # then are those headers believed: a client can send them itself.
+    TRUSTED_PROXIES = 0
 
     @classmethod
     def from_environment(cls) -> dict:
@@ -76,6 +92,8 @@ class Config:
                 settings[name] = os.environ[name]
         if "LIVE_KEEPALIVE_SECONDS" in os.environ:
             settings["LIVE_KEEPALIVE_SECONDS"] = float(os.environ["LIVE_KEEPALIVE_SECONDS"])
+        if "TRUSTED_PROXIES" in os.environ:
+            settings["TRUSTED_PROXIES"] = _proxy_count(os.environ["TRUSTED_PROXIES"])
         if "QUORUM_SPECIALTIES" in os.environ:
             codes = os.environ["QUORUM_SPECIALTIES"].split(",")
             settings["QUORUM_SPECIALTIES"] = tuple(code.strip() for code in codes if code.strip())

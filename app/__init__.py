@@ -7,6 +7,7 @@ import os
 from flask import Flask, render_template
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import headers, logs
 from app.extensions import csrf, db, login_manager, migrate
@@ -39,6 +40,11 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     if overrides:
         app.config.update(overrides)
     INSTANCE_DIR.mkdir(exist_ok=True)
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # The client's address (login throttling, audit trail) and scheme (HTTPS: CSRF checks
+        # the referrer) as the nearest `proxies` proxies saw them; anything further left in
+        # X-Forwarded-For came from the client and is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     import importlib
 
