@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from weasyprint.formatting_structure.boxes import TextBox
+from weasyprint.formatting_structure.boxes import MarginBox, TextBox
 
 from app.accounts.services import create_member
 from app.decisions.services import save_opinion, sign_plan
@@ -84,21 +84,62 @@ def test_long_text_non_latin_names_and_symbols_come_through_whole(client, member
     assert len(pages) < 25
 
 
-def test_nothing_runs_past_the_right_edge_of_any_page(app, members):
-    _meeting, item = crowded(members)
+def layout_problems(document) -> list[tuple]:
+    """Text that leaves the page's content area or lies over other text, page by page.
+
+    Page headers and footers live in the margins (margin boxes) and are left out; every other
+    line of text must lie inside the content area and apart from every other line.
+    """
+    problems = []
+    for number, page in enumerate(document.pages, start=1):
+        box = page._page_box
+        left, top = box.margin_left - 0.5, box.margin_top - 0.5
+        right = page.width - box.margin_right + 0.5
+        bottom = page.height - box.margin_bottom + 0.5
+        root = next(child for child in box.children if not isinstance(child, MarginBox))
+        lines = [
+            child
+            for child in root.descendants()
+            if isinstance(child, TextBox)
+            and child.text.strip()
+            and child.width > 0
+            and child.style["visibility"] == "visible"  # not the hidden running-header source
+        ]
+        for line in lines:
+            x, y = line.position_x, line.position_y
+            if x < left or y < top or x + line.width > right or y + line.height > bottom:
+                problems.append((number, "outside", line.text[:40]))
+        for index, one in enumerate(lines):
+            for other in lines[index + 1 :]:
+                if overlap(one, other) > 0.5:  # points in both directions: not a shared edge
+                    problems.append((number, "over", one.text[:30], other.text[:30]))
+    return problems
+
+
+def overlap(one, other) -> float:
+    across = min(one.position_x + one.width, other.position_x + other.width) - max(
+        one.position_x, other.position_x
+    )
+    down = min(one.position_y + one.height, other.position_y + other.height) - max(
+        one.position_y, other.position_y
+    )
+    return min(across, down)
+
+
+def test_nothing_is_clipped_or_overlaps_on_any_page(app, members):
+    meeting, item = crowded(members)
     with app.test_request_context():
         from flask import render_template
 
-        context = documents.case_summary(item)
-        html = render_template("exports/summary.html", preview=False, draft=False, **context)
-    document = render_document(html)
-    overflowing = []
-    for number, page in enumerate(document.pages, start=1):
-        box = page._page_box
-        right_edge = page.width - box.margin_right + 0.5
-        for child in box.descendants():
-            if isinstance(child, TextBox) and child.position_x + child.width > right_edge:
-                overflowing.append((number, child.text[:40]))
-    assert overflowing == []
-    # And the whole document fits the same checks as a PDF.
-    assert render_pdf(html).pages == len(document.pages)
+        summary = documents.case_summary(item)
+        minutes = documents.meeting_minutes(meeting)
+        htmls = [
+            render_template("exports/summary.html", preview=False, draft=False, **summary),
+            render_template("exports/minutes.html", preview=False, draft=False, **minutes),
+        ]
+    for html in htmls:
+        document = render_document(html)
+        assert len(document.pages) > 1
+        assert layout_problems(document) == []
+        # And the PDF is the document that was checked.
+        assert render_pdf(html).pages == len(document.pages)
