@@ -20,7 +20,7 @@ from app.decisions.forms import (
     opinion_form_data,
     plan_form_data,
 )
-from app.decisions.live import item_parts, opinion_prefix
+from app.decisions.live import inline_opinion_form, item_parts, opinion_prefix
 from app.decisions.services import (
     DepartureReasonNeeded,
     DeparturesChanged,
@@ -102,6 +102,8 @@ def edit_opinion(item_id: int):
     check(may_give_opinion(current_user))
     current = services.current_opinion(item, _me())
     from_meeting = request.form.get("back") == "meeting"
+    # The live view's form saves in place (htmx), keeping the page and its event stream.
+    in_place = from_meeting and request.headers.get("HX-Request") == "true"
     form = OpinionForm(
         options=_option_choices(),
         data=opinion_form_data(current) if request.method == "GET" else None,
@@ -125,16 +127,31 @@ def edit_opinion(item_id: int):
         except ValueError as error:
             form.option_1.errors.append(str(error))
         else:
+            if in_place:
+                # The live view's form, fresh, with the saved opinion; the opinions part
+                # follows through the meeting's event. The save is the audited change.
+                saved_form = inline_opinion_form(item, _option_choices()) or form
+                return _inline_opinion(item, saved_form, saved=True)
             flash("Your opinion is saved.", "success")
             if from_meeting:
                 return redirect(
                     url_for("meetings.show_meeting", meeting_id=item.meeting_id) + "#live"
                 )
             return redirect(url_for("decisions.show_item", item_id=item.id))
+    if in_place and request.method == "POST":
+        # Refused: the same form with what was typed and each message beside its field. A 200,
+        # since htmx swaps only successful answers in.
+        return _recorded(_inline_opinion(item, form), item, page="opinion_form")
     html = render_template(
         "decisions/opinion_form.html", item=item, case=item.case, form=form, current=current
     )
     return _recorded(html, item, page="opinion_form")
+
+
+def _inline_opinion(item, form, *, saved: bool = False) -> str:
+    return render_template(
+        "decisions/_inline_opinion.html", item=item, case=item.case, form=form, saved=saved
+    )
 
 
 @bp.route("/items/<int:item_id>/opinions/<int:member_id>")

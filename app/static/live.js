@@ -142,10 +142,35 @@
     var code = event.detail.xhr ? event.detail.xhr.status : 0;
     if (code === 401) {
       showStatus(ENDED);
+    } else if (savingForm(event)) {
+      showStatus(NOT_SAVED + " (" + code + "): what you typed is still in the form. " +
+        "Reload the page and save again.");
     } else if (code === 404 || code === 403) {
       showStatus("This part of the meeting is no longer available to you. Reload the page.");
     } else {
       showStatus("Part of the page could not be updated (" + code + "). It will try again at the next change.");
+    }
+  });
+
+  // A form that saves in place (the opinion form) keeps what was typed when saving fails.
+  var NOT_SAVED = "Not saved";
+
+  function savingForm(event) {
+    var elt = event.detail.elt;
+    return elt && elt.tagName === "FORM" && elt.hasAttribute("hx-post");
+  }
+
+  document.body.addEventListener("htmx:sendError", function (event) {
+    if (savingForm(event)) {
+      showStatus(NOT_SAVED + ": the server could not be reached. What you typed is still in " +
+        "the form; save again when the connection is back.");
+    }
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    if (savingForm(event) && event.detail.successful && status &&
+        status.textContent.indexOf(NOT_SAVED) === 0) {
+      showStatus("");
     }
   });
 

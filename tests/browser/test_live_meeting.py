@@ -92,6 +92,8 @@ def test_the_board_follows_the_chair_through_a_case(server, open_as, board, memb
     radiation.locator(f"#opinion-{first.id}-option_1").select_option("sbrt")
     radiation.locator(f"#opinion-{first.id}-reasoning").fill("SBRT alone: low-grade ESCC.")
     radiation.locator(f"#opinion-form-{first.id} button[type=submit]").click()
+    # Saved in place: the form says so, the page stays (and keeps its stream).
+    expect(radiation.locator(f"#opinion-form-{first.id}")).to_contain_text("Your opinion is saved.")
     expect(oncologist.locator(f"#opinions-{first.id}")).to_contain_text(
         "SBRT alone: low-grade ESCC."
     )
@@ -104,10 +106,12 @@ def test_the_board_follows_the_chair_through_a_case(server, open_as, board, memb
     expect(chair.locator(f"#opinions-{first.id}")).to_contain_text(
         "Separation surgery first, then SBRT"
     )
-
-    # Saving was each member's own page load; from here on their pages only follow.
+    expect(oncologist.locator(f"#opinion-form-{first.id}")).to_contain_text(
+        "Your opinion is saved."
+    )
+    assert oncologist.locator(reasoning).input_value() == "Separation surgery first, then SBRT"
     for page in members_pages:
-        page.evaluate("window.neverReloaded = true")
+        assert page.evaluate("window.neverReloaded") is True
 
     # The chair's draft plan appears; the chair signs it on the live view; everyone sees it.
     make_plan(members, first)
@@ -162,6 +166,41 @@ def test_a_dropped_connection_shows_a_notice_and_catches_up(
 
     expect(member.locator("#live-status")).to_be_hidden(timeout=15000)
     expect(member.locator("#live .live-case-line")).to_contain_text("SYNTHETIC, Ben")
+    assert member.evaluate("window.neverReloaded") is True
+
+
+def test_an_opinion_that_fails_to_save_stays_in_the_form_and_saves_later(
+    server, open_as, board, members, expect
+):
+    meeting, first, _second, _ = board
+    chair = open_as("surgeon")
+    member = follow(open_as("oncologist"), server, meeting)
+    chair.goto(f"{server.url}/meetings/{meeting.id}")
+    chair.get_by_role("button", name="Open the meeting").click()
+    chair.get_by_role("button", name="Bring SYNTHETIC, Ada into discussion").click()
+    expect(member.locator("#live .live-case-line")).to_contain_text("SYNTHETIC, Ada")
+
+    reasoning = member.locator(f"#opinion-{first.id}-reasoning")
+    member.locator(f"#opinion-{first.id}-option_1").select_option("sbrt")
+    reasoning.fill("Typed during a network fault.")
+    save = member.locator(f"#opinion-form-{first.id} button[type=submit]")
+    status = member.locator("#live-status")
+    # The server answers with an error, then cannot be reached at all: each time the member is
+    # told it was not saved, and what they typed stays.
+    opinion_url = f"**/items/{first.id}/opinion"
+    member.route(opinion_url, lambda route: route.fulfill(status=503, body="unavailable"))
+    save.click()
+    expect(status).to_contain_text("Not saved (503)")
+    member.unroute(opinion_url)
+    member.route(opinion_url, lambda route: route.abort("connectionrefused"))
+    save.click()
+    expect(status).to_contain_text("the server could not be reached")
+    assert reasoning.input_value() == "Typed during a network fault."
+    member.unroute(opinion_url)
+    save.click()
+    expect(member.locator(f"#opinion-form-{first.id}")).to_contain_text("Your opinion is saved.")
+    expect(status).to_be_hidden()
+    expect(chair.locator(f"#opinions-{first.id}")).to_contain_text("Typed during a network fault.")
     assert member.evaluate("window.neverReloaded") is True
 
 

@@ -10,13 +10,13 @@ import pytest
 
 from app.audit.models import AuditEvent
 from app.cases.services import add_presentation
-from app.decisions.services import save_opinion, sign_plan
+from app.decisions.services import current_opinion, save_opinion, sign_plan
 from app.extensions import db
 from app.live import broker
 from app.meetings import services
 from app.meetings.models import Meeting
 from tests.factories import add_item, make_case, make_meeting, make_plan
-from tests.support import count_queries, login, logout, post_form, text_of
+from tests.support import count_queries, get_token, login, logout, post_form, text_of
 
 PART = re.compile(r'<(\w+)[^>]*\sid="([^"]+)"[^>]*\sdata-live-fragment="([^"]+)"')
 
@@ -204,6 +204,60 @@ def test_a_bad_inline_opinion_keeps_the_text_and_says_what_is_wrong(client, memb
     assert response.status_code == 200
     assert "Choose your first option from the catalogue." in page
     assert "My long reasoning, kept." in page
+
+
+def post_inline_opinion(client, meeting, item, fields: dict, *, before=lambda: None):
+    """The live view's opinion form as htmx sends it; `before` runs once the page is loaded."""
+    prefix = f"opinion-{item.id}-"
+    data = {"back": "meeting", **{prefix + name: value for name, value in fields.items()}}
+    data[prefix + "csrf_token"] = get_token(client, f"/meetings/{meeting.id}")
+    before()
+    return client.post(f"/items/{item.id}/opinion", data=data, headers={"HX-Request": "true"})
+
+
+def test_the_live_views_opinion_form_saves_in_place(client, members, running):
+    meeting, first, _ = running
+    login(client, "oncologist")
+    fields = {
+        "option_1": "sbrt",
+        "reasoning": "SBRT; no compression.",
+        "agrees_with_consensus": "y",
+    }
+    events = []
+
+    def count_events():
+        db.session.expire_all()
+        events.append(db.session.query(AuditEvent).count())
+
+    response = post_inline_opinion(client, meeting, first, fields, before=count_events)
+    # The answer is the form itself, saved and filled with the opinion: no page load, so the
+    # live page keeps its place and its event stream.
+    assert response.status_code == 200
+    form = text_of(response)
+    assert form.lstrip().startswith("<form") and f'id="opinion-form-{first.id}"' in form
+    assert "Your opinion is saved." in form and "SBRT; no compression." in form
+    assert '<option selected value="sbrt">' in form
+    assert f'hx-post="/items/{first.id}/opinion"' in form
+    db.session.expire_all()
+    assert current_opinion(first, members["oncologist"]).reasoning == "SBRT; no compression."
+    # One event: the opinion saved (the form it answers with is the member's own).
+    added = db.session.query(AuditEvent).order_by(AuditEvent.id).offset(events[0]).all()
+    assert [(event.action, event.entity_type) for event in added] == [("created", "opinion")]
+
+
+def test_a_refused_in_place_opinion_keeps_the_text_beside_the_message(client, members, running):
+    meeting, first, _ = running
+    login(client, "oncologist")
+    fields = {"option_1": "sbrt", "option_2": "sbrt", "reasoning": "Typed at length, kept."}
+    response = post_inline_opinion(client, meeting, first, fields)
+    assert response.status_code == 200  # htmx swaps in only successful answers
+    form = text_of(response)
+    assert form.lstrip().startswith("<form")
+    assert "is already your first choice" in form and "Typed at length, kept." in form
+    assert f'aria-describedby="opinion-{first.id}-option_2-error"' in form
+    assert "Your opinion is saved." not in form
+    db.session.expire_all()
+    assert current_opinion(first, members["oncologist"]) is None
 
 
 def test_reading_parts_that_show_patients_is_audited_once(client, members, running):
