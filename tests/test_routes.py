@@ -131,7 +131,10 @@ def build_scene(members: dict) -> Scene:
             rationale="Radioresistant primary.",
             steps=[("sbrt", "24 Gy in 2 fractions")],
             dissents=[],
-            actions=[],
+            # The signed plan has a follow-up action (the actions page lists and marks it).
+            actions=[{"description": "Book the MRI", "owner_specialty": "spine_surgery"}]
+            if item is item_c
+            else [],
         )
         for item in (item_b, item_c)
     ]
@@ -185,6 +188,8 @@ def url_values(endpoint: str, arguments, scene: Scene) -> dict:
         elif name == "name":
             # A live part: the one that shows patients.
             values[name] = "agenda" if endpoint == "meetings.live_part" else "opinions"
+        elif name == "action_id":
+            values[name] = scene.plan_c.actions[0].id
         elif name == "lineage_id":
             values[name] = scene.radiosensitivity_lineage_id
         else:

@@ -63,6 +63,8 @@ RULES: dict[str, dict[str, Access]] = {
     "exports.minutes_preview": {"GET": MEMBER},
     "exports.summary_pdf": {"GET": MEMBER},
     "exports.summary_preview": {"GET": MEMBER},
+    "followup.list_actions": {"GET": MEMBER},
+    "followup.mark_action": {"POST": CHOOSER},
     "fitness.record_fitness": {"GET": MEMBER, "POST": CHAIR},
     "index": {"GET": ANYONE},
     "live.meeting_events": {"GET": MEMBER},

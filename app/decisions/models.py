@@ -125,7 +125,9 @@ class Plan(db.Model):
     dissents: Mapped[list[PlanDissent]] = relationship(
         order_by="PlanDissent.id", cascade="all, delete-orphan"
     )
-    actions: Mapped[list[Action]] = relationship(order_by="Action.id", cascade="all, delete-orphan")
+    actions: Mapped[list[Action]] = relationship(
+        order_by="Action.id", cascade="all, delete-orphan", back_populates="plan"
+    )
 
     @property
     def is_signed(self) -> bool:
@@ -179,8 +181,16 @@ class Action(db.Model):
     owner_specialty: Mapped[str | None] = mapped_column(String(32))
     due_date: Mapped[date | None] = mapped_column(Date)
     is_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who marked it done, and when (cleared when it is reopened; the audit trail keeps both).
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
-    owner_member: Mapped[User | None] = relationship()
+    plan: Mapped[Plan] = relationship(back_populates="actions")
+    owner_member: Mapped[User | None] = relationship(foreign_keys=[owner_member_id])
+    done_by: Mapped[User | None] = relationship(foreign_keys=[done_by_id])
+
+    def is_overdue(self, today: date) -> bool:
+        return not self.is_done and self.due_date is not None and self.due_date < today
 
     @property
     def owner_label(self) -> str:

@@ -69,7 +69,7 @@ class DeparturesChanged(Exception):
 _PLAN_DETAIL = (
     selectinload(Plan.steps).joinedload(PlanStep.option_version),
     selectinload(Plan.dissents).joinedload(PlanDissent.member),
-    selectinload(Plan.actions).joinedload(Action.owner_member),
+    selectinload(Plan.actions).options(joinedload(Action.owner_member), joinedload(Action.done_by)),
     joinedload(Plan.created_by),
     joinedload(Plan.updated_by),
     joinedload(Plan.signed_by),
@@ -675,6 +675,8 @@ def amend_plan(*, plan: Plan, author: User, reason: str) -> Plan:
                 owner_specialty=a.owner_specialty,
                 due_date=a.due_date,
                 is_done=a.is_done,
+                done_at=a.done_at,
+                done_by_id=a.done_by_id,
             )
             for a in plan.actions
         ],

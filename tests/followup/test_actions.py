@@ -1,0 +1,237 @@
+"""The follow-up actions page: every action in force across meetings, whose it is, overdue
+ones marked, done by whom and when; a stale page cannot undo a colleague's change."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.decisions.models import Action
+from app.decisions.services import amend_plan, sign_plan
+from app.extensions import db
+from app.meetings import services
+from app.meetings.models import Meeting
+from app.timestamps import board_today
+from tests.factories import add_item, make_case, make_meeting, make_plan
+from tests.support import count_queries, get_token, login, text_of
+
+
+def decided(members, meeting, family_name: str, actions: list[dict], *, sign: bool = True):
+    """A case on `meeting` with a plan carrying `actions`, signed unless told otherwise."""
+    item = add_item(members, meeting, make_case(members, family_name=family_name))
+    plan = make_plan(members, item, actions=actions)
+    if sign:
+        sign_plan(plan=plan, author=members["surgeon"], base_lock_version=plan.lock_version)
+    return item, plan
+
+
+@pytest.fixture
+def board(members):
+    """An open meeting with two signed plans and one unsigned draft, their actions varied."""
+    meeting = make_meeting(members, title="Tuesday spine board")
+    services.open_meeting(meeting=meeting, author=members["surgeon"])
+    today = board_today()
+    _item, first = decided(
+        members,
+        meeting,
+        "Actionone",
+        [
+            {
+                "description": "Book the MRI",
+                "owner_member_id": members["radiologist"].id,
+                "due_date": today - timedelta(days=3),
+            },
+            {"description": "Refer for SBRT planning", "owner_specialty": "radiation_oncology"},
+        ],
+    )
+    _item, second = decided(
+        members,
+        meeting,
+        "Actiontwo",
+        [
+            {
+                "description": "Fit a brace",
+                "owner_specialty": "physiotherapy",
+                "due_date": today + timedelta(days=5),
+            }
+        ],
+    )
+    decided(
+        members,
+        meeting,
+        "Actionthree",
+        [{"description": "Not agreed yet", "owner_specialty": "physiotherapy"}],
+        sign=False,
+    )
+    return meeting, first, second
+
+
+def rows(page: str) -> list[str]:
+    """Each action's row of the page, as text."""
+    return [
+        re.sub(r"<[^>]+>|\s+", " ", row)
+        for row in re.findall(r'<tr id="action-\d+".*?</tr>', page, re.S)
+    ]
+
+
+def test_all_open_lists_the_signed_plans_actions_soonest_due_first(client, members, board):
+    login(client, "coordinator")
+    page = text_of(client.get("/actions/?view=open"))
+    listed = rows(page)
+    assert len(listed) == 3  # not the unsigned draft's
+    assert "Book the MRI" in listed[0] and "Overdue" in listed[0]
+    assert "Ines Radiologist" in listed[0] and "TESTPERSON" not in listed[0]
+    assert "ACTIONONE" in listed[0] and "MRN SYN-" in listed[0]
+    assert "Tuesday spine board" in listed[0]
+    assert "Fit a brace" in listed[1] and "Overdue" not in listed[1]
+    assert "Refer for SBRT planning" in listed[2] and "No date" in listed[2]
+    assert "Not agreed yet" not in page
+    overdue = rows(text_of(client.get("/actions/?view=overdue")))
+    assert len(overdue) == 1 and "Book the MRI" in overdue[0]
+
+
+def test_mine_is_the_members_own_and_their_specialtys(client, members, board):
+    login(client, "radiologist")
+    mine = rows(text_of(client.get("/actions/")))  # a specialist sees their own first
+    assert len(mine) == 1 and "Book the MRI" in mine[0]
+    client.post("/logout", data={"csrf_token": get_token(client, "/actions/")})
+    login(client, "radiation")
+    mine = rows(text_of(client.get("/actions/?view=mine")))
+    assert len(mine) == 1 and "Refer for SBRT planning" in mine[0]
+
+
+def mark(client, action: Action, *, done: bool, was_done: bool, view: str = "open"):
+    token = get_token(client, f"/actions/?view={view}")
+    return client.post(
+        f"/actions/{action.id}/done",
+        data={
+            "csrf_token": token,
+            "done": "1" if done else "0",
+            "was_done": "1" if was_done else "0",
+            "view": view,
+        },
+    )
+
+
+def test_marking_done_records_who_and_when_and_tells_the_live_meeting(client, members, board):
+    meeting, first, _second = board
+    action = first.actions[0]
+    versions = meeting.live_version
+    login(client, "radiologist")
+    response = mark(client, action, done=True, was_done=False)
+    assert response.status_code == 302 and response.location.endswith("/actions/?view=open")
+    page = text_of(client.get(response.location))
+    assert "“Book the MRI” is done." in page
+    assert all("Book the MRI" not in row for row in rows(page))
+    done = rows(text_of(client.get("/actions/?view=done")))
+    assert len(done) == 1 and "Book the MRI" in done[0] and "Done by Ines Radiologist" in done[0]
+    db.session.expire_all()
+    stored = db.session.get(Action, action.id)
+    assert stored.is_done and stored.done_by_id == members["radiologist"].id
+    assert stored.done_at is not None
+    # One audit event for the change, naming the patient; the open meeting's pages hear of it.
+    changes = (
+        db.session.query(AuditEvent)
+        .where(AuditEvent.entity_type == "action")
+        .order_by(AuditEvent.id)
+        .all()
+    )
+    assert [(e.action, e.entity_id, e.patient_id) for e in changes] == [
+        ("changed", action.id, first.item.case.patient_id)
+    ]
+    assert db.session.get(Meeting, meeting.id).live_version > versions
+    # The item's plan shows it done.
+    assert "Done by Ines Radiologist" in text_of(client.get(f"/items/{first.agenda_item_id}"))
+
+    # Reopened: open again, and who marked it is cleared.
+    assert mark(client, action, done=False, was_done=True, view="done").status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Action, action.id)
+    assert not stored.is_done and stored.done_by_id is None and stored.done_at is None
+
+
+def test_a_stale_page_cannot_undo_a_colleagues_change(client, members, board):
+    _meeting, first, _second = board
+    action = first.actions[1]
+    login(client, "radiation")
+    assert mark(client, action, done=True, was_done=False).status_code == 302
+    # A page loaded before that still offers "Mark done"; then "Reopen" from a page loaded
+    # when it was open is refused too: each names what happened, and nothing changes.
+    client.post("/logout", data={"csrf_token": get_token(client, "/actions/")})
+    login(client, "coordinator")
+    refused = mark(client, action, done=True, was_done=False)
+    assert refused.status_code == 409
+    assert "Rafael Radiation marked this action done since the page was loaded" in text_of(refused)
+    assert "Nothing was changed." in text_of(refused)
+    db.session.expire_all()
+    assert db.session.get(Action, action.id).done_by_id == members["radiation"].id
+    assert mark(client, action, done=False, was_done=True, view="done").status_code == 302
+    refused = mark(client, action, done=False, was_done=True, view="done")
+    assert refused.status_code == 409
+    assert "reopened since the page was loaded" in text_of(refused)
+
+
+def test_an_amended_plan_carries_its_actions_and_their_state(client, members, board):
+    _meeting, first, _second = board
+    old_action = first.actions[0]
+    login(client, "radiologist")
+    assert mark(client, old_action, done=True, was_done=False).status_code == 302
+    db.session.expire_all()
+    amendment = amend_plan(plan=first, author=members["surgeon"], reason="New MRI findings")
+    listed = rows(text_of(client.get("/actions/?view=done")))
+    assert len(listed) == 1 and "plan being amended" in listed[0]
+    assert "Done by Ines Radiologist" in listed[0]
+    assert len(rows(text_of(client.get("/actions/?view=open")))) == 2  # no duplicates
+    # A page loaded before the amendment acts on the old version's action: refused.
+    refused = mark(client, old_action, done=False, was_done=True, view="done")
+    assert refused.status_code == 409
+    assert "has been amended since the page was loaded" in text_of(refused)
+    new_action = amendment.actions[0]
+    assert mark(client, new_action, done=False, was_done=True, view="done").status_code == 302
+
+
+def test_a_bad_or_missing_state_is_refused_and_changes_nothing(client, members, board):
+    _meeting, first, _second = board
+    login(client, "coordinator")
+    token = get_token(client, "/actions/")
+    action = first.actions[0]
+    response = client.post(
+        f"/actions/{action.id}/done", data={"csrf_token": token, "done": "maybe", "was_done": "0"}
+    )
+    assert response.status_code == 400 and "could not be understood" in text_of(response)
+    assert (
+        client.post(
+            "/actions/999999/done", data={"csrf_token": token, "done": "1", "was_done": "0"}
+        ).status_code
+        == 404
+    )
+    db.session.expire_all()
+    assert not db.session.get(Action, action.id).is_done
+
+
+def test_the_page_costs_the_same_queries_for_any_number_of_actions(client, members):
+    meeting = make_meeting(members)
+    services.open_meeting(meeting=meeting, author=members["surgeon"])
+    login(client, "coordinator")
+    counts = []
+    for cases in (2, 6):
+        while db.session.scalar(select(db.func.count(Action.id))) < cases * 2:
+            number = db.session.scalar(select(db.func.count(Action.id)))
+            decided(
+                members,
+                meeting,
+                f"Queries{number}",
+                [
+                    {"description": "Book the MRI", "owner_member_id": members["surgeon"].id},
+                    {"description": "Refer", "owner_specialty": "radiation_oncology"},
+                ],
+            )
+        with count_queries() as queries:
+            page = text_of(client.get("/actions/?view=open"))
+        assert len(rows(page)) == cases * 2
+        counts.append(queries[0])
+    assert counts[0] == counts[1]
