@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.catalogue.views import bp as catalogue_bp
     from app.decisions.views import bp as decisions_bp
     from app.exports.views import bp as exports_bp
+    from app.figures.views import bp as figures_bp
     from app.followup.views import bp as followup_bp
     from app.live.stream import bp as live_bp
     from app.meetings.views import bp as meetings_bp
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         live_bp,
         exports_bp,
         followup_bp,
+        figures_bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=_index)

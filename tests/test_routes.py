@@ -348,6 +348,9 @@ EXTRA_GETS = (
     "/meetings/?page=2",
     "/items/{item_c}/plan",
     "/plans/{plan_b}/amend",
+    "/actions/?view=open",
+    "/actions/?view=done",
+    "/figures/?first_day=2020-01-01&last_day=2040-12-31",
 )
 
 

@@ -63,6 +63,7 @@ RULES: dict[str, dict[str, Access]] = {
     "exports.minutes_preview": {"GET": MEMBER},
     "exports.summary_pdf": {"GET": MEMBER},
     "exports.summary_preview": {"GET": MEMBER},
+    "figures.board_figures": {"GET": MEMBER},
     "followup.list_actions": {"GET": MEMBER},
     "followup.mark_action": {"POST": CHOOSER},
     "fitness.record_fitness": {"GET": MEMBER, "POST": CHAIR},
