@@ -34,6 +34,11 @@ VIEWS = {
 IN_FORCE = or_(Plan.status == "signed", and_(Plan.status == "draft", Plan.amends_id.is_not(None)))
 
 
+def in_force(plan: Plan) -> bool:
+    """IN_FORCE, for a loaded plan."""
+    return plan.status == "signed" or (plan.status == "draft" and plan.amends_id is not None)
+
+
 class StaleAction(Exception):
     """The action changed (or its plan was amended) after the page showing it was loaded."""
 
@@ -90,24 +95,23 @@ def set_done(*, action_id: int, done: bool, was_done: bool, author: User) -> Cha
     """Mark the action done (or open again) if it still is as the member saw it.
 
     Raises LookupError for no such action, StaleAction when it changed meanwhile or its plan is
-    no longer in force.
+    no longer in force (both checked in the UPDATE itself, so a concurrent change or amendment
+    cannot slip in between).
     """
     action = db.session.scalars(
         select(Action)
-        .join(Action.plan)
-        .options(contains_eager(Action.plan).joinedload(Plan.item).joinedload(AgendaItem.case))
+        .options(joinedload(Action.plan).joinedload(Plan.item).joinedload(AgendaItem.case))
         .where(Action.id == action_id)
     ).one_or_none()
     if action is None:
         raise LookupError(action_id)
-    if not _in_force(action.plan):
-        raise StaleAction(
-            f"The plan of this action (version {action.plan.version}) has been amended since the "
-            "page was loaded; the action is now on the amended plan. Nothing was changed."
-        )
     changed = db.session.execute(
         update(Action)
-        .where(Action.id == action.id, Action.is_done == was_done)
+        .where(
+            Action.id == action.id,
+            Action.is_done == was_done,
+            Action.plan_id.in_(select(Plan.id).where(IN_FORCE)),
+        )
         .values(
             is_done=done,
             done_at=utcnow() if done else None,
@@ -117,7 +121,7 @@ def set_done(*, action_id: int, done: bool, was_done: bool, author: User) -> Cha
     ).rowcount
     if not changed:
         db.session.rollback()
-        raise StaleAction(_changed_meanwhile(action_id))
+        raise StaleAction(_why_refused(action_id))
     item = action.plan.item
     record(
         "changed",
@@ -132,17 +136,18 @@ def set_done(*, action_id: int, done: bool, was_done: bool, author: User) -> Cha
     )
     bump_live_version(item.meeting_id, (fragments.plan(item.id),))
     db.session.commit()
-    db.session.expire(action)
     return Change(action=action, done=done)
 
 
-def _in_force(plan: Plan) -> bool:
-    return plan.status == "signed" or (plan.status == "draft" and plan.amends_id is not None)
-
-
-def _changed_meanwhile(action_id: int) -> str:
+def _why_refused(action_id: int) -> str:
     db.session.expire_all()
     action = db.session.get(Action, action_id)
+    plan = action.plan
+    if not in_force(plan):
+        return (
+            f"The plan of this action (version {plan.version}) has been amended since the page "
+            "was loaded; the action is now on the amended plan. Nothing was changed."
+        )
     if action.is_done:
         who = action.done_by.full_name if action.done_by else "Another member"
         return f"{who} marked this action done since the page was loaded. Nothing was changed."

@@ -146,14 +146,20 @@ def test_the_board_follows_the_chair_through_a_case(server, open_as, board, memb
     assert carried.case_id == second.case_id and "Awaiting the MRI" in carried.note
 
 
-def test_a_dropped_connection_shows_a_notice_and_catches_up(
-    server, open_as, board, members, expect
-):
-    meeting, _first, second, _ = board
+def opened(server, open_as, meeting):
+    """The chair's page and the oncologist's (following), once the chair has opened the meeting."""
     chair = open_as("surgeon")
     member = follow(open_as("oncologist"), server, meeting)
     chair.goto(f"{server.url}/meetings/{meeting.id}")
     chair.get_by_role("button", name="Open the meeting").click()
+    return chair, member
+
+
+def test_a_dropped_connection_shows_a_notice_and_catches_up(
+    server, open_as, board, members, expect
+):
+    meeting, _first, second, _ = board
+    chair, member = opened(server, open_as, meeting)
     expect(member.locator("#live h2")).to_have_text("Under discussion")
 
     server.outage.down.set()
@@ -173,10 +179,7 @@ def test_an_opinion_that_fails_to_save_stays_in_the_form_and_saves_later(
     server, open_as, board, members, expect
 ):
     meeting, first, _second, _ = board
-    chair = open_as("surgeon")
-    member = follow(open_as("oncologist"), server, meeting)
-    chair.goto(f"{server.url}/meetings/{meeting.id}")
-    chair.get_by_role("button", name="Open the meeting").click()
+    chair, member = opened(server, open_as, meeting)
     chair.get_by_role("button", name="Bring SYNTHETIC, Ada into discussion").click()
     expect(member.locator("#live .live-case-line")).to_contain_text("SYNTHETIC, Ada")
 

@@ -235,3 +235,16 @@ def test_the_page_costs_the_same_queries_for_any_number_of_actions(client, membe
         assert len(rows(page)) == cases * 2
         counts.append(queries[0])
     assert counts[0] == counts[1]
+
+
+def test_a_long_list_is_paged_and_keeps_its_tab(app, client, members, board):
+    size, app.config["PAGE_SIZE"] = app.config["PAGE_SIZE"], 2
+    try:
+        login(client, "coordinator")
+        first = text_of(client.get("/actions/?view=open"))
+        assert len(rows(first)) == 2 and "Page 1 of 2" in first
+        assert "/actions/?page=2&amp;view=open" in first
+        second = rows(text_of(client.get("/actions/?page=2&view=open")))
+        assert len(second) == 1 and "Refer for SBRT planning" in second[0]
+    finally:
+        app.config["PAGE_SIZE"] = size
