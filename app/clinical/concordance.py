@@ -50,6 +50,12 @@ class Concordance:
         return [item.as_dict() for item in (*self.departures, *self.notes)]
 
 
+def stored_departures(stored: Iterable[dict] | None) -> list[dict]:
+    """The departures among a plan's stored check result (Concordance.as_json): the entries
+    that need a reason, without the notes of what could not be checked."""
+    return [entry for entry in stored or () if entry.get("kind") != "not_checked"]
+
+
 def check_plan(steps: Sequence[str], context: PlanContext) -> Concordance:
     """Check the plan's steps (option codes, in plan order) against every documented condition
     of each option, then against the NOMS suggestion."""

@@ -16,7 +16,7 @@ from app.audit.services import record
 from app.cases.models import Case
 from app.catalogue.models import TreatmentOption, TreatmentOptionVersion
 from app.clinical.assessment import Assessment
-from app.clinical.concordance import Concordance, check_plan
+from app.clinical.concordance import Concordance, check_plan, stored_departures
 from app.clinical.indications import PlanContext
 from app.clinical.vocabulary import PLAN_INTENTS, SPECIALTIES
 from app.decisions.models import Action, Opinion, OpinionChoice, Plan, PlanDissent, PlanStep
@@ -555,7 +555,7 @@ def sign_plan(
         raise ValueError("steps: a plan needs at least one step before it can be signed")
     item = plan.item
     concordance = check_concordance(item, (step.option_version.code for step in plan.steps))
-    shown = [entry for entry in plan.departures or [] if entry.get("kind") != "not_checked"]
+    shown = stored_departures(plan.departures)
     if [entry.as_dict() for entry in concordance.departures] != shown:
         _store_departures(plan, item, author, concordance)
         raise DeparturesChanged(plan)

@@ -11,6 +11,7 @@ from app.accounts.services import active_members
 from app.audit.services import record_view
 from app.cases.services import current_presentations
 from app.catalogue.services import current_versions
+from app.clinical.concordance import stored_departures
 from app.decisions import services
 from app.decisions.forms import (
     AmendPlanForm,
@@ -229,7 +230,7 @@ def edit_plan(item_id: int):
 
 def _saved_message(item) -> str:
     saved = services.current_plan(item)
-    if saved is not None and any(d.get("kind") != "not_checked" for d in saved.departures or []):
+    if saved is not None and stored_departures(saved.departures):
         return (
             "The plan is saved. It departs from the documented indications or the NOMS "
             "suggestion: the departures are listed with the plan, and signing needs a reason."

@@ -5,7 +5,8 @@ What counts, and why:
   * a case is *decided* when its item has a signed plan, *deferred* or *not reached* by the
     item's status; a case deferred twice counts at each meeting that handled it;
   * time per case is from bringing the case up to moving on (items never brought up have none),
-    compared with the minutes the agenda planned;
+    compared with the minutes the agenda planned; a case brought up again in the same meeting
+    counts from its last bringing up (the item keeps one start time);
   * concordance is judged on the plan as first signed at the meeting (a later amendment is a
     new decision, made outside the meeting): concordant when the check found no departure from
     the options' documented indications and the NOMS suggestion;

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from app.clinical.concordance import stored_departures
 from app.clinical.vocabulary import SPECIALTIES
 from app.decisions.models import Plan
 from app.extensions import db
@@ -77,7 +78,7 @@ def _item_rows(meeting_ids: list[int]) -> list[tuple[int, ItemRow]]:
                 planned_minutes=item.planned_minutes,
                 minutes=minutes,
                 signed=version is not None,
-                concordant=None if version is None else not departures,
+                concordant=None if version is None else not stored_departures(departures),
             ),
         )
     return list(placed.values())

@@ -5,21 +5,23 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from app.decisions.services import sign_plan
+from sqlalchemy import select
+
+from app.decisions.models import Plan
+from app.decisions.services import amend_plan, sign_plan
 from app.extensions import db
 from app.meetings import services
 from app.timestamps import board_today, utcnow
-from tests.factories import add_item, future, make_case, make_meeting, make_plan
+from tests.factories import add_item, future, make_case, make_meeting, make_plan, utc
 from tests.support import count_queries, login, text_of
 
 
-def held(members, title, *, days_ago, minutes, present=None, departures=None):
+def held(members, title, *, days_ago=None, starts_at=None, minutes, present=None, departures=None):
     """A closed meeting `days_ago`: its cases discussed for `minutes` each (None: not reached);
     the first two signed, the second with a departure from guidance when `departures`."""
     extra = {} if present is None else {"present": present}
-    meeting = make_meeting(
-        members, title=title, starts_at=utcnow() - timedelta(days=days_ago), **extra
-    )
+    starts_at = starts_at or utcnow() - timedelta(days=days_ago)
+    meeting = make_meeting(members, title=title, starts_at=starts_at, **extra)
     items = [
         add_item(members, meeting, make_case(members, family_name=f"{title.split()[0]}{n}"))
         for n in range(len(minutes))
@@ -35,8 +37,10 @@ def held(members, title, *, days_ago, minutes, present=None, departures=None):
             base_lock_version=plan.lock_version,
             quorum_override_reason="Radiologist reachable by phone" if present else None,
         )
-        # The stored check result is what the figures read (concordant: no departure).
-        plan.departures = (departures or []) if index == 1 else []
+        # The stored check result is what the figures read: the first plan keeps its own (notes
+        # of what could not be checked, no departure), the second gets `departures`.
+        if index == 1:
+            plan.departures = departures or []
     services.close_meeting(meeting=meeting, author=chair, confirm_unsigned=True)
     start = meeting.starts_at
     for item, spent in zip(items, minutes, strict=True):
@@ -59,10 +63,17 @@ def test_the_figures_of_the_last_twelve_months(client, members):
         days_ago=10,
         minutes=[20, 10],
         present=("oncologist", "radiation", "surgeon"),
-        departures=[{"code": "sbrt", "reason": "not indicated"}],
+        departures=[{"kind": "noms", "message": "Departs from the NOMS suggestion"}],
     )
     held(members, "Old board", days_ago=400, minutes=[30])  # outside the default period
     make_meeting(members, title="Next board", starts_at=future(days=7))  # not held yet
+    # The plans signed without departures carry notes (what the case lacked to check): notes
+    # are not departures.
+    signed = db.session.scalars(select(Plan).where(Plan.signed_at.is_not(None))).all()
+    assert any(
+        plan.departures and all(entry.get("kind") == "not_checked" for entry in plan.departures)
+        for plan in signed
+    )
     login(client, "physio")
     page = text_of(client.get("/figures/"))
     assert "Closed meetings that started from" in page and ": 2." in section(page, "period")
@@ -119,3 +130,25 @@ def _closed() -> int:
     from app.meetings.models import Meeting
 
     return db.session.scalar(select(func.count(Meeting.id)).where(Meeting.status == "closed"))
+
+
+def test_a_days_meetings_are_counted_by_the_boards_clock(client, members):
+    # Europe/London in July is UTC+1: the second meeting starts on 1 July in UTC, but on
+    # 2 July at the board, so a period ending on 1 July leaves it out.
+    held(members, "Late board", starts_at=utc(2026, 7, 1, 22, 30), minutes=[10])
+    held(members, "Midnight board", starts_at=utc(2026, 7, 1, 23, 30), minutes=[10])
+    login(client, "coordinator")
+    page = text_of(client.get("/figures/?first_day=2026-07-01&last_day=2026-07-01"))
+    assert "Late board" in page and "Midnight board" not in page
+
+
+def test_concordance_is_that_of_the_plan_first_signed(client, members):
+    meeting = held(members, "Amended board", days_ago=3, minutes=[10, 10])
+    item = meeting.items[0]
+    first = db.session.scalars(select(Plan).where(Plan.agenda_item_id == item.id)).one()
+    amendment = amend_plan(plan=first, author=members["surgeon"], reason="New imaging")
+    amendment.departures = [{"kind": "noms", "message": "Departs from NOMS"}]
+    amendment.signed_at, amendment.status = utcnow(), "signed"
+    db.session.commit()
+    login(client, "coordinator")
+    assert "2 of 2 (100%)" in section(text_of(client.get("/figures/")), "concordance")
