@@ -79,6 +79,13 @@ def test_behind_a_proxy_the_scheme_is_the_one_it_forwarded(proxied_client, membe
     assert post_form(proxied_client, "/login", data, headers=same_site).status_code == 302
 
 
+def test_without_a_declared_proxy_a_forwarded_scheme_is_ignored(client, members):
+    # Plain HTTP as far as the app knows: no referrer is required, whatever the header says.
+    https = {"X-Forwarded-Proto": "https"}
+    data = {"username": "physio", "password": PASSWORD}
+    assert post_form(client, "/login", data, headers=https).status_code == 302
+
+
 @pytest.mark.parametrize("value", ["one", "-1", ""])
 def test_a_proxy_count_that_is_not_a_count_is_refused_with_its_meaning(monkeypatch, value):
     monkeypatch.setenv("TRUSTED_PROXIES", value)

@@ -566,6 +566,8 @@ def sign_plan(
     override = (quorum_override_reason or "").strip()
     if not quorate and not override:
         raise QuorumNotMet(f"plan {plan.id}: the meeting is not quorate; give a reason to sign")
+    if plan.amends_id is not None:
+        _carry_action_states(plan)
     now = utcnow()
     # Notes of what could not be checked may have changed; they need no decision.
     plan.departures = concordance.as_json()
@@ -599,6 +601,32 @@ def sign_plan(
         db.session.rollback()
         raise StaleEdit(current_plan(item)) from error
     return plan
+
+
+def _carry_action_states(amendment: Plan) -> None:
+    """Sign over the state of the amended version's actions, which stayed in force (and could
+    be marked done) while the amendment was drafted: an action the amendment leaves unchanged
+    takes that version's state as it is now.
+
+    The amended version's row is locked first; marking one of its actions done takes the same
+    lock (app.followup.services.set_done), so neither can slip in between.
+    """
+    db.session.execute(select(Plan.id).where(Plan.id == amendment.amends_id).with_for_update())
+    sources = db.session.scalars(
+        select(Action)
+        .where(Action.plan_id == amendment.amends_id)
+        .order_by(Action.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    unchanged: dict[tuple, list[Action]] = {}
+    for source in sources:
+        unchanged.setdefault(_action_key(source), []).append(source)
+    for action in amendment.actions:
+        same = unchanged.get(_action_key(action))
+        if same:
+            source = same.pop(0)
+            action.is_done, action.done_at = source.is_done, source.done_at
+            action.done_by_id = source.done_by_id
 
 
 def _decided(item: AgendaItem) -> tuple[str, ...]:

@@ -129,10 +129,11 @@ def edit_opinion(item_id: int):
             form.option_1.errors.append(str(error))
         else:
             if in_place:
-                # The live view's form, fresh, with the saved opinion; the opinions part
-                # follows through the meeting's event. The save is the audited change.
+                # The live view's form, fresh, with the saved opinion (it names the patient:
+                # a view); the opinions part follows through the meeting's event.
                 saved_form = inline_opinion_form(item, _option_choices()) or form
-                return _inline_opinion(item, saved_form, saved=True)
+                html = _inline_opinion(item, saved_form, saved=True)
+                return _recorded(html, item, page="opinion_form")
             flash("Your opinion is saved.", "success")
             if from_meeting:
                 return redirect(

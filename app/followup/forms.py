@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
-from wtforms.validators import AnyOf
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import AnyOf, NumberRange, Optional
 
 STATES = ["0", "1"]
 
@@ -16,3 +16,4 @@ class ActionStateForm(FlaskForm):
     done = HiddenField(validators=[AnyOf(STATES)])
     was_done = HiddenField(validators=[AnyOf(STATES)])
     view = HiddenField()
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])

@@ -1,8 +1,8 @@
 """Follow-up actions across meetings: which are in force, whose they are, marking them done.
 
-An action is in force while its plan is: a signed plan, or the amendment that is replacing one
-(which carries the signed plan's actions and their state). Marking done is a conditional UPDATE,
-so two members marking the same action at once cannot both succeed unseen.
+An action is in force while its plan version is the one last signed (see IN_FORCE). Marking
+done is a conditional UPDATE, so two members marking the same action at once cannot both
+succeed unseen.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.accounts.models import User
 from app.audit.services import record
@@ -31,12 +31,21 @@ VIEWS = {
     "done": "Done",
 }
 
-IN_FORCE = or_(Plan.status == "signed", and_(Plan.status == "draft", Plan.amends_id.is_not(None)))
+# The plan version whose actions are the board's agreed ones: the signed version, and while an
+# amendment is being drafted, still the version it amends (its actions become the amendment's
+# when that is signed, app.decisions.services._carry_action_states).
+_AMENDMENT = aliased(Plan)
+IN_FORCE = or_(
+    Plan.status == "signed",
+    and_(
+        Plan.status == "superseded",
+        exists().where(_AMENDMENT.amends_id == Plan.id, _AMENDMENT.status == "draft"),
+    ),
+)
 
 
 def in_force(plan: Plan) -> bool:
-    """IN_FORCE, for a loaded plan."""
-    return plan.status == "signed" or (plan.status == "draft" and plan.amends_id is not None)
+    return db.session.scalar(select(Plan.id).where(Plan.id == plan.id, IN_FORCE)) is not None
 
 
 class StaleAction(Exception):
@@ -69,7 +78,8 @@ def actions_query(view: str, member: User, today: date):
         .where(IN_FORCE)
     )
     if view == "done":
-        return query.where(Action.is_done).order_by(Action.done_at.desc(), Action.id.desc())
+        done_first = Action.done_at.desc().nulls_last()
+        return query.where(Action.is_done).order_by(done_first, Action.id.desc())
     query = query.where(~Action.is_done)
     if view == "mine":
         owned = Action.owner_member_id == member.id
@@ -105,6 +115,8 @@ def set_done(*, action_id: int, done: bool, was_done: bool, author: User) -> Cha
     ).one_or_none()
     if action is None:
         raise LookupError(action_id)
+    # Signing an amendment takes this lock before carrying these actions' states over.
+    db.session.execute(select(Plan.id).where(Plan.id == action.plan_id).with_for_update())
     changed = db.session.execute(
         update(Action)
         .where(
@@ -142,6 +154,8 @@ def set_done(*, action_id: int, done: bool, was_done: bool, author: User) -> Cha
 def _why_refused(action_id: int) -> str:
     db.session.expire_all()
     action = db.session.get(Action, action_id)
+    if action is None:
+        return "This action is no longer on the plan. Nothing was changed."
     plan = action.plan
     if not in_force(plan):
         return (

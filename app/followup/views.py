@@ -42,7 +42,7 @@ def mark_action(action_id: int):
     except services.StaleAction as stale:
         return _render_list(view, status=409, error=str(stale))
     flash(f"“{change.action.description}” is {'done' if change.done else 'open again'}.", "success")
-    return redirect(url_for("followup.list_actions", view=view))
+    return redirect(url_for("followup.list_actions", view=view, page=form.page.data or None))
 
 
 def _view(name: str | None) -> str:

@@ -142,9 +142,15 @@
     var code = event.detail.xhr ? event.detail.xhr.status : 0;
     if (code === 401) {
       showStatus(ENDED);
+    } else if (savingForm(event) && code === 400) {
+      // The form's security token is out of date (the member logged in again): fetch the parts
+      // afresh; what was typed is carried into the new form.
+      showStatus(NOT_SAVED + ": the form was out of date. It has been renewed with what you " +
+        "typed; save again.");
+      refresh(null);
     } else if (savingForm(event)) {
       showStatus(NOT_SAVED + " (" + code + "): what you typed is still in the form. " +
-        "Reload the page and save again.");
+        "Save again in a moment.");
     } else if (code === 404 || code === 403) {
       showStatus("This part of the meeting is no longer available to you. Reload the page.");
     } else {
@@ -167,6 +173,21 @@
     }
   });
 
+  // A form kept aside (the meeting moved on) that saves: the kept box goes, a note stays, so
+  // the case's own form is the only one with its ids when the case comes up again.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var box = savingForm(event) ? event.detail.elt.closest(".kept-draft") : null;
+    var answer = event.detail.xhr ? event.detail.xhr.responseText || "" : "";
+    if (box && event.detail.xhr.status === 200 && /^\s*<form[^>]*\sdata-saved/.test(answer)) {
+      event.detail.shouldSwap = false;
+      var note = document.createElement("p");
+      note.className = "flash flash-success";
+      note.setAttribute("role", "status");
+      note.textContent = "The opinion you kept aside is saved.";
+      box.replaceWith(note);
+    }
+  });
+
   document.body.addEventListener("htmx:afterRequest", function (event) {
     if (savingForm(event) && event.detail.successful && status &&
         status.textContent.indexOf(NOT_SAVED) === 0) {
@@ -180,6 +201,10 @@
     var type = (control.type || "").toLowerCase();
     if (type === "hidden" || type === "submit" || type === "button") {
       return false;
+    }
+    // A form the server refused comes back with the typed values as its defaults: still unsaved.
+    if (control.form && control.form.hasAttribute("data-unsaved")) {
+      return true;
     }
     if (type === "checkbox" || type === "radio") {
       return control.checked !== control.defaultChecked;
@@ -287,6 +312,9 @@
     box.appendChild(form);
     box.appendChild(discard);
     keptBox.appendChild(box);
+    // htmx let go of the form with the part it came from: take it up again, so that it saves
+    // in place from here too.
+    htmx.process(form);
   }
 
   // The timer of the case under discussion --------------------------------------------------

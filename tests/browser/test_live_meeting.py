@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from app.cases.services import add_presentation
+from app.decisions.services import current_opinion
 from app.extensions import db
 from app.meetings.models import AgendaItem
 from tests.browser.conftest import record_timing, screenshot
@@ -204,6 +206,69 @@ def test_an_opinion_that_fails_to_save_stays_in_the_form_and_saves_later(
     expect(member.locator(f"#opinion-form-{first.id}")).to_contain_text("Your opinion is saved.")
     expect(status).to_be_hidden()
     expect(chair.locator(f"#opinions-{first.id}")).to_contain_text("Typed during a network fault.")
+    assert member.evaluate("window.neverReloaded") is True
+
+
+def test_a_refused_opinion_keeps_its_text_when_the_case_is_refreshed(
+    server, open_as, board, members, expect
+):
+    meeting, first, _second, _ = board
+    chair, member = opened(server, open_as, meeting)
+    chair.get_by_role("button", name="Bring SYNTHETIC, Ada into discussion").click()
+    expect(member.locator("#live .live-case-line")).to_contain_text("SYNTHETIC, Ada")
+
+    member.locator(f"#opinion-{first.id}-option_1").select_option("sbrt")
+    member.locator(f"#opinion-{first.id}-option_2").select_option("sbrt")
+    member.locator(f"#opinion-{first.id}-reasoning").fill("Typed, refused, kept.")
+    member.locator(f"#opinion-form-{first.id} button[type=submit]").click()
+    expect(member.locator(f"#opinion-form-{first.id}")).to_contain_text("already your first choice")
+    # A colleague adds to the case's presentation: the case part is fetched again.
+    add_presentation(
+        case=first.case,
+        author=members["radiation"],
+        specialty="radiation_oncology",
+        summary="No prior radiotherapy to the spine.",
+        fields={},
+        lesions=[],
+    )
+    expect(member.locator("#live")).to_contain_text("No prior radiotherapy to the spine.")
+    form = member.locator(f"#opinion-form-{first.id}")
+    assert form.locator(f"#opinion-{first.id}-reasoning").input_value() == "Typed, refused, kept."
+    assert form.locator(f"#opinion-{first.id}-option_2").input_value() == "sbrt"
+    assert member.evaluate("window.neverReloaded") is True
+
+
+def test_an_opinion_kept_aside_when_the_board_moves_on_saves_from_there(
+    server, open_as, board, members, expect
+):
+    meeting, first, _second, _ = board
+    chair, member = opened(server, open_as, meeting)
+    chair.get_by_role("button", name="Bring SYNTHETIC, Ada into discussion").click()
+    expect(member.locator("#live .live-case-line")).to_contain_text("SYNTHETIC, Ada")
+    member.locator(f"#opinion-{first.id}-option_1").select_option("sbrt")
+    member.locator(f"#opinion-{first.id}-reasoning").fill("Written as the board moved on.")
+
+    chair.get_by_role("button", name="Next case").click()
+    expect(member.locator("#live .live-case-line")).to_contain_text("SYNTHETIC, Ben")
+    kept = member.locator(".kept-draft")
+    expect(kept).to_contain_text("The meeting moved on while you were writing")
+    assert kept.locator(f"#opinion-{first.id}-reasoning").input_value() == (
+        "Written as the board moved on."
+    )
+    kept.get_by_role("button", name="Save my opinion").click()
+    expect(member.locator("#kept-drafts")).to_contain_text("The opinion you kept aside is saved.")
+    expect(member.locator(".kept-draft")).to_have_count(0)
+    db.session.expire_all()
+    saved = current_opinion(first, members["oncologist"])
+    assert saved is not None and saved.reasoning == "Written as the board moved on."
+
+    # Back to that case: its form appears once, with the saved opinion.
+    chair.get_by_role("button", name="Previous case").click()
+    expect(member.locator("#live .live-case-line")).to_contain_text("SYNTHETIC, Ada")
+    expect(member.locator(f"#opinion-form-{first.id}")).to_have_count(1)
+    expect(member.locator(f"#opinion-{first.id}-reasoning")).to_have_value(
+        "Written as the board moved on."
+    )
     assert member.evaluate("window.neverReloaded") is True
 
 

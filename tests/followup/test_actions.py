@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.decisions.models import Action
-from app.decisions.services import amend_plan, sign_plan
+from app.decisions.services import amend_plan, save_plan, sign_plan
 from app.extensions import db
 from app.meetings import services
 from app.meetings.models import Meeting
@@ -175,23 +175,58 @@ def test_a_stale_page_cannot_undo_a_colleagues_change(client, members, board):
     assert "reopened since the page was loaded" in text_of(refused)
 
 
-def test_an_amended_plan_carries_its_actions_and_their_state(client, members, board):
+def test_while_a_plan_is_amended_its_signed_actions_stay_and_then_carry_over(
+    client, members, board
+):
     _meeting, first, _second = board
-    old_action = first.actions[0]
+    mri, referral = first.actions
     login(client, "radiologist")
-    assert mark(client, old_action, done=True, was_done=False).status_code == 302
+    assert mark(client, mri, done=True, was_done=False).status_code == 302
     db.session.expire_all()
     amendment = amend_plan(plan=first, author=members["surgeon"], reason="New MRI findings")
+    # The chair drafts: one action more. Nothing of the draft is the board's yet.
+    draft_actions = [
+        {
+            "id": a.id,
+            "description": a.description,
+            "owner_member_id": a.owner_member_id,
+            "owner_specialty": a.owner_specialty,
+            "due_date": a.due_date,
+        }
+        for a in amendment.actions
+    ]
+    amendment = save_plan(
+        item=amendment.item,
+        author=members["surgeon"],
+        base_lock_version=amendment.lock_version,
+        intent=amendment.intent,
+        rationale=amendment.rationale,
+        steps=[(s.option_version.code, s.details) for s in amendment.steps],
+        dissents=[],
+        actions=[*draft_actions, {"description": "Draft only", "owner_specialty": "physiotherapy"}],
+    )
     listed = rows(text_of(client.get("/actions/?view=done")))
-    assert len(listed) == 1 and "plan being amended" in listed[0]
-    assert "Done by Ines Radiologist" in listed[0]
-    assert len(rows(text_of(client.get("/actions/?view=open")))) == 2  # no duplicates
-    # A page loaded before the amendment acts on the old version's action: refused.
-    refused = mark(client, old_action, done=False, was_done=True, view="done")
+    assert len(listed) == 1 and "Book the MRI" in listed[0]
+    assert "an amendment of the plan is being drafted" in listed[0]
+    open_now = text_of(client.get("/actions/?view=open"))
+    assert len(rows(open_now)) == 2 and "Draft only" not in open_now
+    # The signed version's actions can still be marked meanwhile.
+    assert mark(client, referral, done=True, was_done=False).status_code == 302
+
+    sign_plan(plan=amendment, author=members["surgeon"], base_lock_version=amendment.lock_version)
+    # Signed: the amendment's actions are the board's, each unchanged one with its state as it
+    # was at signing (the referral was marked after the draft copied it).
+    done = rows(text_of(client.get("/actions/?view=done")))
+    assert len(done) == 2 and all("Done by" in row for row in done)
+    assert all("being drafted" not in row for row in done)
+    assert any("Draft only" in row for row in rows(text_of(client.get("/actions/?view=open"))))
+    # A page loaded before the signing acts on the old version's action: refused.
+    refused = mark(client, mri, done=False, was_done=True, view="done")
     assert refused.status_code == 409
     assert "has been amended since the page was loaded" in text_of(refused)
-    new_action = amendment.actions[0]
-    assert mark(client, new_action, done=False, was_done=True, view="done").status_code == 302
+    db.session.expire_all()
+    new_mri = next(a for a in amendment.actions if a.description == "Book the MRI")
+    assert mark(client, new_mri, done=False, was_done=True, view="done").status_code == 302
 
 
 def test_a_bad_or_missing_state_is_refused_and_changes_nothing(client, members, board):
@@ -248,3 +283,19 @@ def test_a_long_list_is_paged_and_keeps_its_tab(app, client, members, board):
         assert len(second) == 1 and "Refer for SBRT planning" in second[0]
     finally:
         app.config["PAGE_SIZE"] = size
+
+
+def test_the_list_records_one_view_naming_the_patients_it_shows(client, members, board):
+    _meeting, first, second = board
+    login(client, "coordinator")
+    before = db.session.query(AuditEvent).count()
+    client.get("/actions/?view=open")
+    db.session.expire_all()
+    events = db.session.query(AuditEvent).order_by(AuditEvent.id).offset(before).all()
+    assert [(event.action, event.entity_type) for event in events] == [("viewed", "action_list")]
+    named = {link.patient_id for link in events[0].patients}
+    assert named == {first.item.case.patient_id, second.item.case.patient_id}
+    # A list with nothing in it shows no patient and records nothing.
+    client.get("/actions/?view=done")
+    db.session.expire_all()
+    assert db.session.query(AuditEvent).count() == before + 1

@@ -240,9 +240,14 @@ def test_the_live_views_opinion_form_saves_in_place(client, members, running):
     assert f'hx-post="/items/{first.id}/opinion"' in form
     db.session.expire_all()
     assert current_opinion(first, members["oncologist"]).reasoning == "SBRT; no compression."
-    # One event: the opinion saved (the form it answers with is the member's own).
+    assert "data-saved" in form and "data-unsaved" not in form
+    # The opinion saved, and the view of the form that names the patient.
     added = db.session.query(AuditEvent).order_by(AuditEvent.id).offset(events[0]).all()
-    assert [(event.action, event.entity_type) for event in added] == [("created", "opinion")]
+    assert [(event.action, event.entity_type) for event in added] == [
+        ("created", "opinion"),
+        ("viewed", "agenda_item"),
+    ]
+    assert added[1].patient_id == first.case.patient_id
 
 
 def test_a_refused_in_place_opinion_keeps_the_text_beside_the_message(client, members, running):
@@ -256,6 +261,8 @@ def test_a_refused_in_place_opinion_keeps_the_text_beside_the_message(client, me
     assert "is already your first choice" in form and "Typed at length, kept." in form
     assert f'aria-describedby="opinion-{first.id}-option_2-error"' in form
     assert "Your opinion is saved." not in form
+    # Marked unsaved: the live page keeps the typed values through the next refresh.
+    assert "data-unsaved" in form and "data-saved" not in form
     db.session.expire_all()
     assert current_opinion(first, members["oncologist"]) is None
 
