@@ -4,18 +4,21 @@ ones marked, done by whom and when; a stale page cannot undo a colleague's chang
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from app.accounts.models import User
 from app.audit.models import AuditEvent
-from app.decisions.models import Action
+from app.decisions.models import Action, Plan
 from app.decisions.services import amend_plan, save_plan, sign_plan
 from app.extensions import db
+from app.followup.services import StaleAction, set_done
 from app.meetings import services
 from app.meetings.models import Meeting
-from app.timestamps import board_today
+from app.timestamps import board_today, utcnow
 from tests.factories import add_item, make_case, make_meeting, make_plan
 from tests.support import count_queries, get_token, login, text_of
 
@@ -299,3 +302,40 @@ def test_the_list_records_one_view_naming_the_patients_it_shows(client, members,
     client.get("/actions/?view=done")
     db.session.expire_all()
     assert db.session.query(AuditEvent).count() == before + 1
+
+
+@pytest.mark.only_on("postgresql")
+def test_a_mark_during_the_signing_of_an_amendment_waits_and_is_then_refused(app, members, board):
+    _meeting, first, _second = board
+    action = first.actions[1]
+    amendment = amend_plan(plan=first, author=members["surgeon"], reason="New imaging")
+    # Another server process is signing the amendment: it holds the amended version's row.
+    signer = db.engine.connect()
+    signing = signer.begin()
+    signer.execute(select(Plan.id).where(Plan.id == first.id).with_for_update())
+    outcome = {}
+
+    def mark_meanwhile():
+        with app.app_context():
+            member = db.session.get(User, members["radiation"].id)
+            try:
+                set_done(action_id=action.id, done=True, was_done=False, author=member)
+                outcome["marked"] = True
+            except StaleAction as refusal:
+                outcome["refused"] = str(refusal)
+            finally:
+                db.session.remove()
+
+    marking = threading.Thread(target=mark_meanwhile)
+    marking.start()
+    marking.join(timeout=1.0)
+    assert marking.is_alive()  # waiting for the signing to finish
+    signer.execute(
+        update(Plan).where(Plan.id == amendment.id).values(status="signed", signed_at=utcnow())
+    )
+    signing.commit()
+    signer.close()
+    marking.join(timeout=10)
+    assert "has been amended since the page was loaded" in outcome["refused"]
+    db.session.expire_all()
+    assert not db.session.get(Action, action.id).is_done
