@@ -157,6 +157,14 @@ def opened(server, open_as, meeting):
     return chair, member
 
 
+def discussing(server, open_as, meeting, expect, patient: str):
+    """As `opened`, with `patient`'s case brought up and shown on the member's page."""
+    chair, member = opened(server, open_as, meeting)
+    chair.get_by_role("button", name=f"Bring {patient} into discussion").click()
+    expect(member.locator("#live .live-case-line")).to_contain_text(patient)
+    return chair, member
+
+
 def test_a_dropped_connection_shows_a_notice_and_catches_up(
     server, open_as, board, members, expect
 ):
@@ -181,9 +189,7 @@ def test_an_opinion_that_fails_to_save_stays_in_the_form_and_saves_later(
     server, open_as, board, members, expect
 ):
     meeting, first, _second, _ = board
-    chair, member = opened(server, open_as, meeting)
-    chair.get_by_role("button", name="Bring SYNTHETIC, Ada into discussion").click()
-    expect(member.locator("#live .live-case-line")).to_contain_text("SYNTHETIC, Ada")
+    chair, member = discussing(server, open_as, meeting, expect, "SYNTHETIC, Ada")
 
     reasoning = member.locator(f"#opinion-{first.id}-reasoning")
     member.locator(f"#opinion-{first.id}-option_1").select_option("sbrt")
@@ -213,9 +219,7 @@ def test_a_refused_opinion_keeps_its_text_when_the_case_is_refreshed(
     server, open_as, board, members, expect
 ):
     meeting, first, _second, _ = board
-    chair, member = opened(server, open_as, meeting)
-    chair.get_by_role("button", name="Bring SYNTHETIC, Ada into discussion").click()
-    expect(member.locator("#live .live-case-line")).to_contain_text("SYNTHETIC, Ada")
+    _chair, member = discussing(server, open_as, meeting, expect, "SYNTHETIC, Ada")
 
     member.locator(f"#opinion-{first.id}-option_1").select_option("sbrt")
     member.locator(f"#opinion-{first.id}-option_2").select_option("sbrt")
@@ -242,9 +246,7 @@ def test_an_opinion_kept_aside_when_the_board_moves_on_saves_from_there(
     server, open_as, board, members, expect
 ):
     meeting, first, _second, _ = board
-    chair, member = opened(server, open_as, meeting)
-    chair.get_by_role("button", name="Bring SYNTHETIC, Ada into discussion").click()
-    expect(member.locator("#live .live-case-line")).to_contain_text("SYNTHETIC, Ada")
+    chair, member = discussing(server, open_as, meeting, expect, "SYNTHETIC, Ada")
     member.locator(f"#opinion-{first.id}-option_1").select_option("sbrt")
     member.locator(f"#opinion-{first.id}-reasoning").fill("Written as the board moved on.")
 
