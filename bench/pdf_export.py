@@ -150,7 +150,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    from flask import render_template
     from flask_migrate import upgrade
 
     from app import create_app
@@ -167,17 +166,11 @@ def main() -> None:
 
             def summary_html():
                 db.session.expire_all()
-                context = documents.case_summary(item)
-                return render_template(
-                    "exports/summary.html", preview=False, draft=context["is_draft"], **context
-                )
+                return documents.summary_html(documents.case_summary(item), preview=False)
 
             def minutes_html():
                 db.session.expire_all()
-                context = documents.meeting_minutes(meeting)
-                return render_template(
-                    "exports/minutes.html", preview=False, draft=False, **context
-                )
+                return documents.minutes_html(documents.meeting_minutes(meeting), preview=False)
 
             with app.test_request_context():
                 summary_html(), minutes_html()  # compile the templates, load fonts once

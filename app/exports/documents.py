@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -145,3 +145,16 @@ def _signed_plans(item_ids: list[int]) -> dict[int, Plan]:
 
 def patient_ids_of(minutes: dict) -> list[int]:
     return [outcome.item.case.patient_id for outcome in minutes["outcomes"]]
+
+
+def summary_html(context: dict, *, preview: bool) -> str:
+    """The consensus summary from `case_summary`'s context: the browser preview or the PDF's
+    source (marked draft until the plan is signed)."""
+    return render_template(
+        "exports/summary.html", preview=preview, draft=context["is_draft"], **context
+    )
+
+
+def minutes_html(context: dict, *, preview: bool) -> str:
+    """The minutes from `meeting_minutes`' context: the browser preview or the PDF's source."""
+    return render_template("exports/minutes.html", preview=preview, draft=False, **context)

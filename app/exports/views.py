@@ -3,7 +3,7 @@ the PDF, from the same template. Each PDF download is audited with its SHA-256."
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, request
 from flask_login import login_required
 
 from app.audit.services import record_view
@@ -22,9 +22,7 @@ bp = Blueprint("exports", __name__, template_folder="templates")
 def summary_preview(item_id: int):
     item = _item_or_404(item_id)
     context = documents.case_summary(item)
-    html = render_template(
-        "exports/summary.html", preview=True, draft=context["is_draft"], **context
-    )
+    html = documents.summary_html(context, preview=True)
     record_view("agenda_item", item.id, patient_id=item.case.patient_id, page="summary_preview")
     return html
 
@@ -34,9 +32,7 @@ def summary_preview(item_id: int):
 def summary_pdf(item_id: int):
     item = _item_or_404(item_id)
     context = documents.case_summary(item)
-    html = render_template(
-        "exports/summary.html", preview=False, draft=context["is_draft"], **context
-    )
+    html = documents.summary_html(context, preview=False)
     rendered = render_pdf(html, archival=_archival())
     plan = context["plan"]
     record_export(
@@ -60,7 +56,7 @@ def summary_pdf(item_id: int):
 def minutes_preview(meeting_id: int):
     meeting = db.get_or_404(Meeting, meeting_id)
     context = documents.meeting_minutes(meeting)
-    html = render_template("exports/minutes.html", preview=True, draft=False, **context)
+    html = documents.minutes_html(context, preview=True)
     record_view(
         "meeting", meeting.id, patient_ids=documents.patient_ids_of(context), page="minutes"
     )
@@ -72,7 +68,7 @@ def minutes_preview(meeting_id: int):
 def minutes_pdf(meeting_id: int):
     meeting = db.get_or_404(Meeting, meeting_id)
     context = documents.meeting_minutes(meeting)
-    html = render_template("exports/minutes.html", preview=False, draft=False, **context)
+    html = documents.minutes_html(context, preview=False)
     rendered = render_pdf(html, archival=_archival())
     record_export(
         MINUTES,

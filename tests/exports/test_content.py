@@ -129,13 +129,9 @@ def overlap(one, other) -> float:
 def test_nothing_is_clipped_or_overlaps_on_any_page(app, members):
     meeting, item = crowded(members)
     with app.test_request_context():
-        from flask import render_template
-
-        summary = documents.case_summary(item)
-        minutes = documents.meeting_minutes(meeting)
         htmls = [
-            render_template("exports/summary.html", preview=False, draft=False, **summary),
-            render_template("exports/minutes.html", preview=False, draft=False, **minutes),
+            documents.summary_html(documents.case_summary(item), preview=False),
+            documents.minutes_html(documents.meeting_minutes(meeting), preview=False),
         ]
     for html in htmls:
         document = render_document(html)
